@@ -1,0 +1,113 @@
+# libnn — build the library, the examples, the tests.
+#   make            library (static + shared) and every example
+#   make demo       the main job: run each chapter example in its quick default
+#   make test       build and run the unit tests, the example smoke tests, the doc snippets
+#   make SANITIZE=1 test    the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install PREFIX=/usr/local DESTDIR=     make uninstall
+# Missing packages (cmocka, stb, zlib) are installed by scripts/deps.sh on Debian/Ubuntu.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+# OpenMP when the compiler has it; everything works without it (OPENMP=0 to switch off).
+OPENMP ?= $(shell printf 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1 || echo 0)
+ifeq ($(OPENMP),1)
+  OMP_FLAGS := -fopenmp
+endif
+
+ifeq ($(SANITIZE),1)
+  BUILD    ?= build/sanitize
+  SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+  BUILD    ?= build
+endif
+
+STB_CFLAGS := $(shell pkg-config --cflags stb 2>/dev/null)
+STB_LIBS   := $(shell pkg-config --libs stb 2>/dev/null || echo -lstb)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
+             $(OMP_FLAGS) $(SAN_FLAGS) $(CFLAGS)
+LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -DNN_BUILDING_LIBRARY
+LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS)
+
+LIB_SRCS  := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+HEADERS   := include/nn.h $(wildcard include/nn/*.h)
+STATIC    := $(BUILD)/libnn.a
+SHARED    := $(BUILD)/libnn.so
+
+# Each examples/<chapter>/<name>.c is one program: $(BUILD)/examples/<chapter>/<name>.
+EX_SRCS   := $(sort $(wildcard examples/*/*.c))
+EX_BINS   := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%)
+# Each tests/test_*.c is one cmocka program.
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all lib examples tests bench demo test deps install uninstall clean
+.DELETE_ON_ERROR:
+
+all: deps lib examples
+lib: $(STATIC) $(SHARED)
+examples: $(EX_BINS)
+tests: $(TEST_BINS)
+bench: $(BENCH_BINS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libnn.so.0 -o $@ $^ $(LIBS)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testing.h $(STATIC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $< -o $@ $(STATIC) $(CMOCKA_LIBS) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
+
+demo: all
+	@sh scripts/demo.sh $(BUILD)
+
+test: deps lib examples tests
+	@BUILD=$(BUILD) CC="$(CC)" sh tests/run.sh
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include/nn $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/nn.h $(DESTDIR)$(PREFIX)/include/nn.h
+	install -m 644 include/nn/*.h $(DESTDIR)$(PREFIX)/include/nn/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libnn.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libnn.so.$(VERSION)
+	ln -sf libnn.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnn.so.0
+	ln -sf libnn.so.0 $(DESTDIR)$(PREFIX)/lib/libnn.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@OMP@|$(OMP_FLAGS)|' \
+	    nn.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/lib/libnn.a
+	rm -f $(DESTDIR)$(PREFIX)/lib/libnn.so $(DESTDIR)$(PREFIX)/lib/libnn.so.0 \
+	      $(DESTDIR)$(PREFIX)/lib/libnn.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/nn
+
+clean:
+	rm -rf build

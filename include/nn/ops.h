@@ -1,0 +1,100 @@
+/* nn/ops.h — differentiable ops. Each returns a new graph tensor (freed by nn_graph_clear)
+ * and, when grad mode is on and an input requires grad, records itself on the tape.
+ *
+ * Broadcasting (add, sub, mul, div) follows NumPy: shapes are aligned at the LAST dimension;
+ * two sizes match when equal or when one of them is 1 (or the dimension is missing).
+ * (4, 3) + (3) -> (4, 3);  (4, 1) * (1, 5) -> (4, 5);  (2, 3) + (4) -> error.
+ *
+ * Every op is also a macro that records your file:line, so an error message points at the
+ * line of your program that made the bad call. (nn_add)(a, b) calls the plain function.
+ * An axis may be negative: -1 is the last dimension.
+ */
+#ifndef NN_OPS_H
+#define NN_OPS_H
+
+#include "tensor.h"
+
+/* ---- elementwise, two inputs (broadcasting) ------------------------------------------ */
+nn_tensor *nn_add(nn_tensor *a, nn_tensor *b);        /* a + b */
+nn_tensor *nn_sub(nn_tensor *a, nn_tensor *b);        /* a - b */
+nn_tensor *nn_mul(nn_tensor *a, nn_tensor *b);        /* a * b (elementwise) */
+nn_tensor *nn_div(nn_tensor *a, nn_tensor *b);        /* a / b */
+
+/* ---- elementwise with a constant, and one input ---------------------------------------- */
+nn_tensor *nn_add_scalar(nn_tensor *x, float s);      /* x + s */
+nn_tensor *nn_mul_scalar(nn_tensor *x, float s);      /* x * s */
+nn_tensor *nn_neg(nn_tensor *x);                      /* -x */
+nn_tensor *nn_pow(nn_tensor *x, float p);             /* x^p (x > 0 unless p is an integer) */
+nn_tensor *nn_square(nn_tensor *x);                   /* x^2 */
+nn_tensor *nn_sqrt(nn_tensor *x);                     /* sqrt(x), x > 0 */
+nn_tensor *nn_exp(nn_tensor *x);
+nn_tensor *nn_log(nn_tensor *x);                      /* natural log, x > 0 */
+nn_tensor *nn_abs(nn_tensor *x);                      /* d|x|/dx = sign(x), 0 at 0 */
+nn_tensor *nn_sin(nn_tensor *x);
+nn_tensor *nn_cos(nn_tensor *x);
+
+/* ---- activations ---------------------------------------------------------------------- */
+nn_tensor *nn_sigmoid(nn_tensor *x);                  /* 1 / (1 + e^-x) */
+nn_tensor *nn_tanh(nn_tensor *x);
+nn_tensor *nn_relu(nn_tensor *x);                     /* max(0, x) */
+nn_tensor *nn_leaky_relu(nn_tensor *x, float slope);  /* x > 0 ? x : slope * x */
+nn_tensor *nn_gelu(nn_tensor *x);                     /* tanh approximation (GPT-2's) */
+nn_tensor *nn_softmax(nn_tensor *x);                  /* along the last axis */
+nn_tensor *nn_log_softmax(nn_tensor *x);              /* along the last axis, stable */
+
+/* ---- matrices and shapes --------------------------------------------------------------- */
+/* (M, K) @ (K, N) -> (M, N);  (B, M, K) @ (B, K, N) -> (B, M, N);
+ * (B, M, K) @ (K, N) -> (B, M, N)  (the same matrix for every batch item). */
+nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b);
+nn_tensor *nn_transpose(nn_tensor *x);                /* swaps the last two dims (ndim >= 2) */
+/* Same data, new shape with the same number of elements; one entry may be -1 (inferred). */
+nn_tensor *nn_reshape(nn_tensor *x, int ndim, const int *shape);
+nn_tensor *nn_rows(nn_tensor *x, int start, int count);             /* x[start:start+count] */
+nn_tensor *nn_take_rows(nn_tensor *x, const int *index, int n);     /* x[index[0..n)] */
+nn_tensor *nn_copy(nn_tensor *x);                                   /* identity, new tensor */
+
+/* ---- reductions ------------------------------------------------------------------------ */
+nn_tensor *nn_sum(nn_tensor *x);                      /* all elements -> scalar */
+nn_tensor *nn_mean(nn_tensor *x);                     /* all elements -> scalar */
+nn_tensor *nn_sum_axis(nn_tensor *x, int axis, bool keepdim);
+nn_tensor *nn_mean_axis(nn_tensor *x, int axis, bool keepdim);
+nn_tensor *nn_max_axis(nn_tensor *x, int axis, bool keepdim);  /* grad flows to the argmax */
+
+/* Index of the largest value in each row of a (N, C) tensor, into out[N]. Not differentiable. */
+void nn_argmax_rows(const nn_tensor *x, int *out);
+
+#define nn_add(a, b) NN_AT(nn_add(a, b))
+#define nn_sub(a, b) NN_AT(nn_sub(a, b))
+#define nn_mul(a, b) NN_AT(nn_mul(a, b))
+#define nn_div(a, b) NN_AT(nn_div(a, b))
+#define nn_add_scalar(x, s) NN_AT(nn_add_scalar(x, s))
+#define nn_mul_scalar(x, s) NN_AT(nn_mul_scalar(x, s))
+#define nn_neg(x) NN_AT(nn_neg(x))
+#define nn_pow(x, p) NN_AT(nn_pow(x, p))
+#define nn_square(x) NN_AT(nn_square(x))
+#define nn_sqrt(x) NN_AT(nn_sqrt(x))
+#define nn_exp(x) NN_AT(nn_exp(x))
+#define nn_log(x) NN_AT(nn_log(x))
+#define nn_abs(x) NN_AT(nn_abs(x))
+#define nn_sin(x) NN_AT(nn_sin(x))
+#define nn_cos(x) NN_AT(nn_cos(x))
+#define nn_sigmoid(x) NN_AT(nn_sigmoid(x))
+#define nn_tanh(x) NN_AT(nn_tanh(x))
+#define nn_relu(x) NN_AT(nn_relu(x))
+#define nn_leaky_relu(x, s) NN_AT(nn_leaky_relu(x, s))
+#define nn_gelu(x) NN_AT(nn_gelu(x))
+#define nn_softmax(x) NN_AT(nn_softmax(x))
+#define nn_log_softmax(x) NN_AT(nn_log_softmax(x))
+#define nn_matmul(a, b) NN_AT(nn_matmul(a, b))
+#define nn_transpose(x) NN_AT(nn_transpose(x))
+#define nn_reshape(x, nd, sh) NN_AT(nn_reshape(x, nd, sh))
+#define nn_rows(x, s, c) NN_AT(nn_rows(x, s, c))
+#define nn_take_rows(x, idx, n) NN_AT(nn_take_rows(x, idx, n))
+#define nn_copy(x) NN_AT(nn_copy(x))
+#define nn_sum(x) NN_AT(nn_sum(x))
+#define nn_mean(x) NN_AT(nn_mean(x))
+#define nn_sum_axis(x, ax, k) NN_AT(nn_sum_axis(x, ax, k))
+#define nn_mean_axis(x, ax, k) NN_AT(nn_mean_axis(x, ax, k))
+#define nn_max_axis(x, ax, k) NN_AT(nn_max_axis(x, ax, k))
+
+#endif

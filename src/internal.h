@@ -1,0 +1,59 @@
+/* src/internal.h — helpers shared by the library's sources (not installed). */
+#ifndef NN_INTERNAL_H
+#define NN_INTERNAL_H
+
+#include "nn.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NN_OWNER_USER = 0, NN_OWNER_GRAPH = 1, NN_OWNER_MODEL = 2 };
+
+/* "(2, 3)" of a tensor into a small stack buffer, for error messages. */
+typedef struct { char s[64]; } nn_shape_buf;
+static inline nn_shape_buf nn_shape_of(const nn_tensor *t) {
+    nn_shape_buf b;
+    nn_shape_str(t, b.s, sizeof b.s);
+    return b;
+}
+#define SHAPE(t) (nn_shape_of(t).s)
+
+/* Every op starts by rejecting NULL inputs: a NULL usually means an earlier error was
+ * caught by a handler that returned, so say that rather than crash. */
+#define NN_REQUIRE(x, op)                                                                 \
+    do {                                                                                  \
+        if (!(x)) {                                                                       \
+            nn_fail(op, "an earlier call probably failed and returned NULL",              \
+                    "input '%s' is NULL", #x);                                            \
+            return NULL;                                                                  \
+        }                                                                                 \
+    } while (0)
+
+/* Allocation that never returns NULL: out of memory is reported and aborts. */
+void *nn_xmalloc(size_t bytes);
+void *nn_xcalloc(size_t count, size_t size);
+void *nn_xrealloc(void *p, size_t bytes);
+
+/* Normalize an axis (negative counts from the end); reports misuse and returns -1 when bad. */
+int nn_norm_axis(const char *op, const nn_tensor *x, int axis);
+
+/* Set a tensor's shape fields from (ndim, shape); returns the element count. */
+size_t nn_set_shape(nn_tensor *t, int ndim, const int *shape);
+
+/* Kernels: plain C, cache-friendly loops (the one place each hot loop lives). */
+/* C (M,N) += A (M,K) @ B (K,N) */
+void nn_kernel_matmul_nn(const float *A, const float *B, float *C, int M, int K, int N);
+/* C (M,N) += A (M,K) @ B^T, B stored (N,K) */
+void nn_kernel_matmul_nt(const float *A, const float *B, float *C, int M, int K, int N);
+/* C (M,N) += A^T @ B, A stored (K,M), B (K,N) */
+void nn_kernel_matmul_tn(const float *A, const float *B, float *C, int M, int K, int N);
+
+/* Backward adds into an input's gradient only when that input asked for one. */
+#define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
+
+/* Record a one-input op whose output has x's shape (most elementwise ops). */
+static inline nn_tensor *nn_unary_out(const char *op, nn_backward_fn backward, nn_tensor *x,
+                                      nn_node **node) {
+    return nn_record(op, backward, x->ndim, x->shape, x, NULL, NULL, node);
+}
+#endif

@@ -1,0 +1,71 @@
+/* tests/testing.h — shared helpers for the cmocka tests. */
+#ifndef NN_TESTING_H
+#define NN_TESTING_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+#include <nn.h>
+
+/* Catching misuse errors: the handler copies the message and jumps back to the test. */
+static jmp_buf nn_test_jump;
+static char nn_test_message[2048];
+static int nn_test_caught;
+
+static void nn_test_handler(const nn_error *err, void *user) {
+    (void)user;
+    snprintf(nn_test_message, sizeof nn_test_message, "%s", err->message);
+    nn_test_caught = 1;
+    longjmp(nn_test_jump, 1);
+}
+
+/* Run `stmt`, which must report a misuse error whose message contains every given string.
+ * The graph is cleared afterwards (an op that failed half way may have left tensors). */
+#define EXPECT_NN_ERROR(stmt, ...)                                                      \
+    do {                                                                                \
+        nn_test_caught = 0;                                                             \
+        nn_test_message[0] = 0;                                                         \
+        nn_error_handler prev_handler = nn_set_error_handler(nn_test_handler, NULL);   \
+        if (setjmp(nn_test_jump) == 0) {                                                \
+            stmt;                                                                       \
+        }                                                                               \
+        nn_set_error_handler(prev_handler, NULL);                                       \
+        nn_graph_clear();                                                               \
+        assert_true(nn_test_caught);                                                    \
+        const char *want_[] = {__VA_ARGS__};                                            \
+        for (size_t k_ = 0; k_ < sizeof want_ / sizeof want_[0]; k_++) {                \
+            if (!strstr(nn_test_message, want_[k_]))                                    \
+                fail_msg("error message lacks \"%s\":\n%s", want_[k_], nn_test_message); \
+        }                                                                               \
+    } while (0)
+
+/* Compare two float arrays elementwise within an absolute tolerance. */
+static inline void assert_floats_near(const float *got, const float *want, size_t n, float tol) {
+    for (size_t i = 0; i < n; i++) {
+        if (!(fabsf(got[i] - want[i]) <= tol))
+            fail_msg("element %zu: got %.7g, want %.7g (tol %g)", i, got[i], want[i], tol);
+    }
+}
+
+/* Each test starts from a clean graph, default modes and a fixed seed. */
+static inline int nn_test_setup(void **state) {
+    (void)state;
+    nn_graph_clear();
+    nn_set_grad_enabled(true);
+    nn_set_training(true);
+    nn_seed(1234);
+    return 0;
+}
+static inline int nn_test_teardown(void **state) {
+    (void)state;
+    nn_graph_release();
+    return 0;
+}
+#define NN_TEST(f) cmocka_unit_test_setup_teardown(f, nn_test_setup, nn_test_teardown)
+
+#endif
