@@ -4,6 +4,7 @@
 #define NN_PLOT_H
 
 #include <stdio.h>
+#include "base.h"
 
 typedef enum nn_plot_style { NN_PLOT_LINE, NN_PLOT_POINTS } nn_plot_style;
 
@@ -22,8 +23,13 @@ typedef struct nn_series {
 int nn_plot_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
                 const nn_series *series, int nseries);
 
-/* Draw the series on a width x height character grid (each series with its own mark:
- * '*', 'o', '+', 'x', ...), with the y range on the left and a legend below. */
+/* Draw the series on a width x height character grid (the plot area only, clamped to
+ * 20x5 .. 400x200), each series with its own mark ('*', 'o', '+', 'x', '#', '@', then
+ * again), with the y range on the left, the x range below and a legend line (none when
+ * nseries is 0; a NULL label shows as "series N"). Line series are joined cell by cell. */
 void nn_plot_ascii(FILE *f, const nn_series *series, int nseries, int width, int height);
+
+#define nn_plot_svg(...) NN_AT(nn_plot_svg(__VA_ARGS__))
+#define nn_plot_ascii(...) NN_AT(nn_plot_ascii(__VA_ARGS__))
 
 #endif
