@@ -7,7 +7,7 @@
 # Missing packages (cmocka, stb, zlib) are installed by scripts/deps.sh on Debian/Ubuntu.
 
 CC      ?= cc
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0

@@ -17,7 +17,7 @@ static jmp_buf nn_test_jump;
 static char nn_test_message[2048];
 static int nn_test_caught;
 
-static void nn_test_handler(const nn_error *err, void *user) {
+__attribute__((unused)) static void nn_test_handler(const nn_error *err, void *user) {
     (void)user;
     snprintf(nn_test_message, sizeof nn_test_message, "%s", err->message);
     nn_test_caught = 1;

@@ -30,7 +30,7 @@ void nn_init_he(nn_tensor *w, int fan_in, nn_rng *rng);
  * survivors are scaled by 1 / (1 - p), so eval mode (identity) needs no rescaling. */
 nn_tensor *nn_dropout(nn_tensor *x, float p);
 
-#define nn_linear_forward(l, x) NN_AT(nn_linear_forward(l, x))
-#define nn_dropout(x, p) NN_AT(nn_dropout(x, p))
+#define nn_linear_forward(...) NN_AT(nn_linear_forward(__VA_ARGS__))
+#define nn_dropout(...) NN_AT(nn_dropout(__VA_ARGS__))
 
 #endif

@@ -20,9 +20,9 @@ nn_tensor *nn_bce_with_logits(nn_tensor *logits, nn_tensor *target);
 nn_tensor *nn_l1_penalty(nn_model *m);
 nn_tensor *nn_l2_penalty(nn_model *m);
 
-#define nn_mae_loss(p, t) NN_AT(nn_mae_loss(p, t))
-#define nn_mse_loss(p, t) NN_AT(nn_mse_loss(p, t))
-#define nn_cross_entropy(z, y) NN_AT(nn_cross_entropy(z, y))
-#define nn_bce_with_logits(z, t) NN_AT(nn_bce_with_logits(z, t))
+#define nn_mae_loss(...) NN_AT(nn_mae_loss(__VA_ARGS__))
+#define nn_mse_loss(...) NN_AT(nn_mse_loss(__VA_ARGS__))
+#define nn_cross_entropy(...) NN_AT(nn_cross_entropy(__VA_ARGS__))
+#define nn_bce_with_logits(...) NN_AT(nn_bce_with_logits(__VA_ARGS__))
 
 #endif
