@@ -13,5 +13,6 @@
 #include "nn/optim.h"
 #include "nn/gradcheck.h"
 #include "nn/plot.h"
+#include "nn/io.h"
 
 #endif

@@ -1,0 +1,409 @@
+/* tests/test_idx.c — the IDX reader (MNIST / Fashion-MNIST format), plain and gzip'd: small
+ * files written here, read back, and every kind of damage refused with a message; and the
+ * Fashion-MNIST loader on a fake data folder (the real data set is never needed). */
+#include "testing.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- a scratch folder per test ---------------------------------------------------------- */
+
+static char dir[256];
+
+static int io_setup(void **state) {
+    nn_test_setup(state);
+    snprintf(dir, sizeof dir, "/tmp/nn_test_idx_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int io_teardown(void **state) {
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char p[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+    return nn_test_teardown(state);
+}
+#define IO_TEST(f) cmocka_unit_test_setup_teardown(f, io_setup, io_teardown)
+
+static const char *in_dir(const char *name) {
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+#define EXPECT_LAST_ERROR(...)                                                         \
+    do {                                                                               \
+        const char *want_[] = {__VA_ARGS__};                                           \
+        for (size_t k_ = 0; k_ < sizeof want_ / sizeof want_[0]; k_++)                 \
+            if (!strstr(nn_last_error(), want_[k_]))                                   \
+                fail_msg("last error lacks \"%s\":\n%s", want_[k_], nn_last_error());  \
+    } while (0)
+
+/* ---- writing IDX fixtures ------------------------------------------------------------------ */
+
+/* Bytes of an IDX file: the magic 00 00 <type> <ndim>, the dims (big-endian), `ndata` data
+ * bytes (i * 7 + 3 mod 256, or `data` when given). Returns the length; buf must be large. */
+static size_t idx_bytes(unsigned char *buf, int type, int ndim, const uint32_t *dims,
+                        const unsigned char *data, size_t ndata) {
+    size_t n = 0;
+    buf[n++] = 0;
+    buf[n++] = 0;
+    buf[n++] = (unsigned char)type;
+    buf[n++] = (unsigned char)ndim;
+    for (int d = 0; d < ndim; d++) {
+        buf[n++] = (unsigned char)(dims[d] >> 24);
+        buf[n++] = (unsigned char)(dims[d] >> 16);
+        buf[n++] = (unsigned char)(dims[d] >> 8);
+        buf[n++] = (unsigned char)dims[d];
+    }
+    for (size_t i = 0; i < ndata; i++) buf[n++] = data ? data[i] : (unsigned char)(i * 7 + 3);
+    return n;
+}
+
+/* Write bytes to path, gzip'd (zlib's gzopen "wb") or plain. */
+static void write_file(const char *path, const unsigned char *bytes, size_t len, bool gz) {
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        assert_non_null(f);
+        if (len) assert_int_equal(gzwrite(f, bytes, (unsigned)len), (int)len);
+        assert_int_equal(gzclose(f), Z_OK);
+    } else {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        if (len) assert_int_equal(fwrite(bytes, 1, len, f), len);
+        fclose(f);
+    }
+}
+
+static unsigned char *read_raw(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1 << 16);
+    *len = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+/* An image file of n images rows x cols; returns its path. */
+static const char *images_file(const char *name, uint32_t n, uint32_t rows, uint32_t cols, bool gz) {
+    static unsigned char buf[1 << 16];
+    uint32_t dims[3] = {n, rows, cols};
+    size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, (size_t)n * rows * cols);
+    const char *path = in_dir(name);
+    write_file(path, buf, len, gz);
+    return path;
+}
+
+static const char *labels_file(const char *name, uint32_t n, const unsigned char *labels, bool gz) {
+    static unsigned char buf[1 << 16];
+    uint32_t dims[1] = {n};
+    size_t len = idx_bytes(buf, 0x08, 1, dims, labels, n);
+    const char *path = in_dir(name);
+    write_file(path, buf, len, gz);
+    return path;
+}
+
+/* ---- reading good files --------------------------------------------------------------------- */
+
+static void check_images(const char *path) {
+    nn_tensor *x = nn_idx_load_images(path, 0);
+    if (!x) fail_msg("%s", nn_last_error());
+    assert_int_equal(x->ndim, 4);
+    assert_int_equal(x->shape[0], 3);
+    assert_int_equal(x->shape[1], 1);
+    assert_int_equal(x->shape[2], 4);
+    assert_int_equal(x->shape[3], 5);
+    for (size_t i = 0; i < x->size; i++)
+        assert_true(x->data[i] == (float)(unsigned char)(i * 7 + 3) / 255.0f);
+    nn_tensor_free(x);
+
+    nn_tensor *two = nn_idx_load_images(path, 2); /* only the first two */
+    assert_non_null(two);
+    assert_int_equal(two->shape[0], 2);
+    for (size_t i = 0; i < two->size; i++)
+        assert_true(two->data[i] == (float)(unsigned char)(i * 7 + 3) / 255.0f);
+    nn_tensor_free(two);
+
+    nn_tensor *all = nn_idx_load_images(path, 99); /* a limit above N reads all */
+    assert_int_equal(all->shape[0], 3);
+    nn_tensor_free(all);
+}
+
+static void test_images_plain_and_gzip(void **state) {
+    (void)state;
+    check_images(images_file("plain-idx3-ubyte", 3, 4, 5, false));
+    check_images(images_file("zipped-idx3-ubyte.gz", 3, 4, 5, true));
+}
+
+static void test_labels_plain_and_gzip(void **state) {
+    (void)state;
+    unsigned char lab[6] = {9, 0, 3, 3, 255, 1};
+    for (int gz = 0; gz < 2; gz++) {
+        const char *path = labels_file(gz ? "l.gz" : "l", 6, lab, gz);
+        int n = -1;
+        int *y = nn_idx_load_labels(path, 0, &n);
+        if (!y) fail_msg("%s", nn_last_error());
+        assert_int_equal(n, 6);
+        for (int i = 0; i < 6; i++) assert_int_equal(y[i], lab[i]);
+        free(y);
+        y = nn_idx_load_labels(path, 4, &n);
+        assert_non_null(y);
+        assert_int_equal(n, 4);
+        assert_int_equal(y[3], 3);
+        free(y);
+    }
+}
+
+/* ---- refusing bad files ------------------------------------------------------------------ */
+
+static void test_missing_file(void **state) {
+    (void)state;
+    int n = 7;
+    assert_null(nn_idx_load_images(in_dir("nope-idx3-ubyte"), 0));
+    EXPECT_LAST_ERROR("nn_idx_load_images", "nope-idx3-ubyte", "cannot open");
+    assert_null(nn_idx_load_labels(in_dir("nope.gz"), 0, &n));
+    EXPECT_LAST_ERROR("nn_idx_load_labels", "nope.gz", "cannot open");
+    assert_int_equal(n, 0);
+}
+
+static void test_bad_magic(void **state) {
+    (void)state;
+    for (int gz = 0; gz < 2; gz++) {
+        unsigned char buf[64];
+        uint32_t dims[3] = {1, 2, 2};
+        size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 4);
+        buf[0] = 0x12;
+        buf[1] = 0x34;
+        write_file(in_dir("bad"), buf, len, gz);
+        assert_null(nn_idx_load_images(in_dir("bad"), 0));
+        EXPECT_LAST_ERROR("bad", "not an IDX file", "12 34 08 03", "00 00 08 03");
+    }
+    /* a PNG (or any other file) is not an IDX file either */
+    const char *png = "\x89PNG\r\n\x1a\n and more";
+    write_file(in_dir("pic"), (const unsigned char *)png, strlen(png), false);
+    assert_null(nn_idx_load_images(in_dir("pic"), 0));
+    EXPECT_LAST_ERROR("not an IDX file");
+}
+
+static void test_wrong_type_code_and_dims(void **state) {
+    (void)state;
+    unsigned char buf[256];
+    uint32_t dims[3] = {2, 2, 2};
+    size_t len = idx_bytes(buf, 0x0D, 3, dims, NULL, 32); /* float32 data */
+    write_file(in_dir("floats"), buf, len, true);
+    assert_null(nn_idx_load_images(in_dir("floats"), 0));
+    EXPECT_LAST_ERROR("type code 0x0d", "float32", "0x08");
+
+    /* a label file given to the image loader and the other way round */
+    unsigned char lab[3] = {1, 2, 3};
+    const char *lpath = labels_file("labels", 3, lab, false);
+    const char *ipath = images_file("images", 1, 2, 2, false);
+    assert_null(nn_idx_load_images(lpath, 0));
+    EXPECT_LAST_ERROR("1 dimension(s), expected 3", "label file");
+    int n;
+    assert_null(nn_idx_load_labels(ipath, 0, &n));
+    EXPECT_LAST_ERROR("3 dimension(s), expected 1", "image file");
+}
+
+static void test_zero_and_huge_dims(void **state) {
+    (void)state;
+    struct { uint32_t dims[3]; const char *words; } cases[] = {
+        {{0, 28, 28}, "count N of 0"},
+        {{5, 0, 28}, "rows of 0"},
+        {{5, 28, 0}, "cols of 0"},
+        {{5, 100000, 28}, "rows of 100000"},
+        {{5, 28, 0xFFFFFFFFu}, "cols of 4294967295"},
+        {{0x80000000u, 28, 28}, "count N of 2147483648"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int gz = 0; gz < 2; gz++) {
+            unsigned char buf[64];
+            size_t len = idx_bytes(buf, 0x08, 3, cases[i].dims, NULL, 8);
+            write_file(in_dir("dims"), buf, len, gz);
+            assert_null(nn_idx_load_images(in_dir("dims"), 0));
+            EXPECT_LAST_ERROR("implausible", cases[i].words);
+        }
+    }
+    /* a header claiming a billion images in a tiny file: refused as truncated (the reader
+     * grows its buffer as data arrives, so this allocates nothing large) */
+    for (int gz = 0; gz < 2; gz++) {
+        unsigned char buf[64];
+        uint32_t dims[3] = {1000000000u, 28, 28};
+        size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 20);
+        write_file(in_dir("liar"), buf, len, gz);
+        assert_null(nn_idx_load_images(in_dir("liar"), 0));
+        EXPECT_LAST_ERROR("liar", "truncated", "1000000000");
+    }
+}
+
+static void test_truncated_header(void **state) {
+    (void)state;
+    unsigned char buf[64];
+    uint32_t dims[3] = {2, 3, 3};
+    size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 18);
+    size_t cuts[] = {0, 2, 3, 5, 11, 15};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        for (int gz = 0; gz < 2; gz++) {
+            write_file(in_dir("short"), buf, cuts[i], gz);
+            assert_null(nn_idx_load_images(in_dir("short"), 0));
+            EXPECT_LAST_ERROR("short", "truncated");
+        }
+    assert_true(len == 16 + 18);
+}
+
+static void test_truncated_data(void **state) {
+    (void)state;
+    unsigned char buf[256];
+    uint32_t dims[3] = {4, 5, 5};
+    size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 100);
+    for (int gz = 0; gz < 2; gz++) {
+        write_file(in_dir("cut"), buf, len - 1, gz);   /* one pixel short */
+        assert_null(nn_idx_load_images(in_dir("cut"), 0));
+        EXPECT_LAST_ERROR("cut", "truncated", "4 item(s) of 25 byte(s)");
+        write_file(in_dir("cut"), buf, 16 + 30, gz);   /* most of the data missing */
+        assert_null(nn_idx_load_images(in_dir("cut"), 0));
+        EXPECT_LAST_ERROR("cut", "truncated");
+    }
+    /* labels too */
+    unsigned char lab[10] = {0};
+    uint32_t ldims[1] = {10};
+    len = idx_bytes(buf, 0x08, 1, ldims, lab, 10);
+    write_file(in_dir("lcut"), buf, len - 3, true);
+    int n;
+    assert_null(nn_idx_load_labels(in_dir("lcut"), 0, &n));
+    EXPECT_LAST_ERROR("lcut", "truncated", "only 7 arrived");
+}
+
+static void test_truncated_gzip_stream(void **state) {
+    (void)state;
+    /* a whole gzip file, then its compressed bytes cut short or damaged */
+    const char *path = images_file("z.gz", 20, 10, 10, true);
+    size_t len;
+    unsigned char *raw = read_raw(path, &len);
+    write_file(in_dir("zcut.gz"), raw, len / 2, false);
+    assert_null(nn_idx_load_images(in_dir("zcut.gz"), 0));
+    EXPECT_LAST_ERROR("zcut.gz", "truncated");
+
+    write_file(in_dir("zcut.gz"), raw, len - 3, false); /* only the gzip trailer is cut */
+    assert_null(nn_idx_load_images(in_dir("zcut.gz"), 0));
+    EXPECT_LAST_ERROR("zcut.gz");
+
+    raw[len - 6] ^= 0xFF; /* the CRC in the gzip trailer no longer matches */
+    write_file(in_dir("zcrc.gz"), raw, len, false);
+    assert_null(nn_idx_load_images(in_dir("zcrc.gz"), 0));
+    EXPECT_LAST_ERROR("zcrc.gz", "corrupt");
+    free(raw);
+}
+
+static void test_trailing_garbage(void **state) {
+    (void)state;
+    unsigned char buf[128];
+    uint32_t dims[3] = {2, 3, 3};
+    size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 18);
+    memcpy(buf + len, "JUNK!", 5);
+    for (int gz = 0; gz < 2; gz++) {
+        write_file(in_dir("junk"), buf, len + 5, gz);
+        assert_null(nn_idx_load_images(in_dir("junk"), 0));
+        EXPECT_LAST_ERROR("junk", "5 unexpected byte(s)");
+    }
+}
+
+/* ---- Fashion-MNIST on a fake folder ------------------------------------------------------- */
+
+static void write_fake_split(const char *prefix, uint32_t n_img, uint32_t n_lab, bool gz,
+                             unsigned char bad_label) {
+    char name[64];
+    snprintf(name, sizeof name, "%s-images-idx3-ubyte%s", prefix, gz ? ".gz" : "");
+    images_file(name, n_img, 28, 28, gz);
+    unsigned char lab[16];
+    for (uint32_t i = 0; i < 16; i++) lab[i] = (unsigned char)(i % 10);
+    if (bad_label) lab[1] = bad_label;
+    snprintf(name, sizeof name, "%s-labels-idx1-ubyte%s", prefix, gz ? ".gz" : "");
+    labels_file(name, n_lab, lab, gz);
+}
+
+static void test_fashion_mnist_fake_folder(void **state) {
+    (void)state;
+    write_fake_split("train", 6, 6, true, 0);   /* gzip'd, as Debian installs them */
+    write_fake_split("t10k", 4, 4, false, 0);   /* plain files are found too */
+    nn_dataset train, test;
+    if (nn_fashion_mnist_load(dir, &train, &test, 0, 0) != 0) fail_msg("%s", nn_last_error());
+    assert_int_equal(train.n, 6);
+    assert_int_equal(test.n, 4);
+    assert_int_equal(train.X->ndim, 4);
+    assert_int_equal(train.X->shape[1], 1);
+    assert_int_equal(train.X->shape[2], 28);
+    assert_int_equal(train.X->shape[3], 28);
+    assert_int_equal(train.num_classes, 10);
+    for (int i = 0; i < 6; i++) assert_int_equal(train.labels[i], i % 10);
+    for (int i = 0; i < 4; i++) assert_int_equal(test.order[i], i);
+    nn_dataset_free(&train);
+    nn_dataset_free(&test);
+    assert_null(train.X);
+
+    /* limits, and skipping a split */
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, NULL, 5, 0), 0);
+    assert_int_equal(train.n, 5);
+    nn_dataset_free(&train);
+
+    /* the class names */
+    assert_string_equal(nn_fashion_mnist_classes[0], "T-shirt/top");
+    assert_string_equal(nn_fashion_mnist_classes[9], "Ankle boot");
+    assert_string_equal(nn_fashion_mnist_classes_zh[1], "裤子");
+}
+
+static void test_fashion_mnist_bad_folders(void **state) {
+    (void)state;
+    nn_dataset train, test;
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, &test, 0, 0), -1);
+    EXPECT_LAST_ERROR("train-images-idx3-ubyte.gz", "dataset-fashion-mnist");
+    assert_null(train.X);
+    assert_null(test.X);
+
+    /* 6 images but only 5 labels */
+    write_fake_split("train", 6, 5, true, 0);
+    write_fake_split("t10k", 4, 4, true, 0);
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, &test, 0, 0), -1);
+    EXPECT_LAST_ERROR("6 images", "5 labels");
+    assert_null(train.X);
+    assert_null(test.X);
+
+    /* a label outside 0..9; the train split loaded fine and must be given back */
+    write_fake_split("train", 6, 6, true, 0);
+    write_fake_split("t10k", 4, 4, true, 12);
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, &test, 0, 0), -1);
+    EXPECT_LAST_ERROR("label 12", "0 .. 9");
+    assert_null(train.X);
+    assert_null(test.X);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        IO_TEST(test_images_plain_and_gzip),
+        IO_TEST(test_labels_plain_and_gzip),
+        IO_TEST(test_missing_file),
+        IO_TEST(test_bad_magic),
+        IO_TEST(test_wrong_type_code_and_dims),
+        IO_TEST(test_zero_and_huge_dims),
+        IO_TEST(test_truncated_header),
+        IO_TEST(test_truncated_data),
+        IO_TEST(test_truncated_gzip_stream),
+        IO_TEST(test_trailing_garbage),
+        IO_TEST(test_fashion_mnist_fake_folder),
+        IO_TEST(test_fashion_mnist_bad_folders),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
