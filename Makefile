@@ -62,6 +62,9 @@ bench: $(BENCH_BINS)
 deps:
 	@sh scripts/deps.sh
 
+# Nothing compiles before the packages are there (matters for make -j on a fresh machine).
+$(LIB_OBJS) $(EX_BINS) $(TEST_BINS) $(BENCH_BINS): | deps
+
 $(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@

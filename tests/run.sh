@@ -1,0 +1,127 @@
+#!/bin/sh
+# tests/run.sh — run everything `make test` checks and print one verdict.
+#
+#   BUILD=build CC=cc sh tests/run.sh
+#
+#   1. unit tests      each cmocka program $BUILD/tests/test_*; its own summary lines
+#                      ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s), ...") are counted
+#   2. example smoke   each $BUILD/examples/<chapter>/<name> with --quick, in a scratch
+#                      directory: exit 0 and a `result: key=value ...` line
+#   3. doc snippets    tests/check_snippets.sh (the ```c blocks in README.md and docs/)
+#
+# Ends with the line `tests: N passed, M failed`; exits non-zero when M > 0 or nothing ran.
+set -u
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+export BUILD CC
+
+# Examples and tests find repository files (fixtures, small data) through NN_REPO_ROOT.
+NN_REPO_ROOT=$root
+export NN_REPO_ROOT
+
+# Sanitizer builds: report leaks, and stop at the first error with a stack trace.
+case $BUILD in
+    *sanitize*)
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+        export ASAN_OPTIONS UBSAN_OPTIONS
+        ;;
+esac
+
+# A program that hangs fails instead of stalling the run (generous: sanitizers are slow).
+limit=${TEST_TIMEOUT:-900}
+if command -v timeout >/dev/null 2>&1; then run_limit="timeout $limit"; else run_limit=""; fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nn-tests.XXXXXX") || exit 1
+mkdir -p "$BUILD"
+scratch=$(mktemp -d "$BUILD/smoke.XXXXXX") || exit 1
+trap 'rm -rf "$tmp" "$scratch"' EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+failures=""         # names of what failed, for the recap at the end
+note_failure() { failures="$failures
+    $1"; }
+
+# Run "$@", showing its output as it comes and keeping a copy in $tmp/log; sets $rc.
+run_logged() {
+    { $run_limit "$@" </dev/null; echo $? >"$tmp/rc"; } 2>&1 | tee "$tmp/log"
+    rc=$(cat "$tmp/rc")
+    if [ "$rc" -eq 124 ] && [ -n "$run_limit" ]; then
+        echo "(timed out after $limit s)"
+    fi
+}
+
+# ---- 1. unit tests ----------------------------------------------------------------------
+echo "== unit tests ($BUILD/tests) =="
+for t in "$BUILD"/tests/test_*; do
+    if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+    echo "-- ${t#"$BUILD"/}"
+    run_logged "$t"
+    # cmocka prints "[  PASSED  ] 12 test(s)." and, when some fail,
+    # "[  FAILED  ] 2 test(s), listed below:"; its exit status is the number that failed.
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\.$/\1/p' "$tmp/log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below:$/\1/p' "$tmp/log" | tail -n 1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        # It crashed, timed out, or failed after its tests (e.g. a leak report at exit).
+        echo "(${t#"$BUILD"/} exited with status $rc)"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" -eq 0 ] || note_failure "${t#"$BUILD"/} ($f)"
+done
+
+# ---- 2. example smoke tests -------------------------------------------------------------
+echo "== example smoke tests (--quick) =="
+for prog in "$BUILD"/examples/*/*; do
+    if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
+    name=${prog#"$BUILD"/}
+    abs=$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")
+    # Each example gets a fresh scratch directory for whatever pictures it writes.
+    work="$scratch/$(echo "$name" | tr '/' '_')"
+    mkdir -p "$work"
+    (cd "$work" && $run_limit "$abs" --quick </dev/null) >"$tmp/log" 2>&1
+    rc=$?
+    result=$(grep '^result: ' "$tmp/log" | tail -n 1)
+    if [ "$rc" -eq 0 ] && echo "$result" | grep -q '^result: .*[A-Za-z_][A-Za-z0-9_.-]*=[^ ]'; then
+        passed=$((passed + 1))
+        echo "PASS $name: $result"
+    else
+        failed=$((failed + 1))
+        note_failure "$name"
+        if [ "$rc" -ne 0 ]; then why="exit status $rc"; else why="no 'result: key=value' line"; fi
+        echo "FAIL $name ($why); last lines of its output:"
+        tail -n 40 "$tmp/log" | sed 's/^/    /'
+    fi
+done
+
+# ---- 3. doc snippets --------------------------------------------------------------------
+echo "== doc snippets =="
+run_logged sh tests/check_snippets.sh
+line=$(grep '^snippets: [0-9]* passed, [0-9]* failed$' "$tmp/log" | tail -n 1)
+if [ -n "$line" ]; then
+    p=$(echo "$line" | sed 's/^snippets: \([0-9]*\) passed.*/\1/')
+    f=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed$/\1/')
+else
+    p=0; f=0
+fi
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$f" -eq 0 ] || note_failure "doc snippets ($f)"
+
+# ---- verdict ----------------------------------------------------------------------------
+echo
+[ -z "$failures" ] || echo "failed:$failures"
+if [ $((passed + failed)) -eq 0 ]; then
+    echo "nothing ran: no tests under $BUILD/tests, no examples, no snippets" >&2
+fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ]
