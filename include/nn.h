@@ -9,6 +9,7 @@
 #include "nn/ops.h"
 #include "nn/model.h"
 #include "nn/layers.h"
+#include "nn/conv.h"
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "nn/gradcheck.h"
