@@ -21,6 +21,11 @@ mkdir -p out
 NN_REPO_ROOT=$root
 export NN_REPO_ROOT
 
+# OpenMP threads that spin while they wait can stall for milliseconds on a busy machine;
+# sleeping waiters keep the quick runs quick there (set it yourself to override).
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+export OMP_WAIT_POLICY
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nn-demo.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

@@ -7,8 +7,13 @@
  */
 #include "internal.h"
 
-/* Below this many multiply-adds, threads cost more than they save. */
-#define PARALLEL_MIN_FLOPS (1L << 16)
+/* Below this many multiply-adds (about 0.2 ms of work on one core), threads cost more than
+ * they save: starting a team takes microseconds on an idle machine, but on a busy one each
+ * parallel region can wait a whole scheduler slice (milliseconds) for a descheduled thread.
+ * So small models (chapters 1 and 2, an MLP layer on a batch of 64) stay on one thread, and
+ * only big products use every core. On a shared machine, OMP_WAIT_POLICY=passive or
+ * OMP_NUM_THREADS=1 avoids the stalls entirely (see README). */
+#define PARALLEL_MIN_FLOPS (1L << 24)
 
 /* C (M,N) += A (M,K) @ B (K,N)
  * i-k-j order: for each row i of C, add A[i,k] times row k of B. */

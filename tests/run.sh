@@ -22,6 +22,11 @@ export BUILD CC
 NN_REPO_ROOT=$root
 export NN_REPO_ROOT
 
+# OpenMP threads that spin while they wait can stall for milliseconds on a busy machine;
+# sleeping waiters keep the quick runs quick there (set it yourself to override).
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+export OMP_WAIT_POLICY
+
 # Sanitizer builds: report leaks, and stop at the first error with a stack trace.
 case $BUILD in
     *sanitize*)
