@@ -14,6 +14,8 @@
 #include "nn/optim.h"
 #include "nn/gradcheck.h"
 #include "nn/plot.h"
+#include "nn/augment.h"
+#include "nn/train.h"
 #include "nn/io.h"
 
 #endif
