@@ -81,7 +81,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testing.h $(STATIC) $(HEADERS)
+$(BUILD)/tests/%: tests/%.c tests/testing.h tests/scratch_dir.h $(STATIC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $< -o $@ $(STATIC) $(CMOCKA_LIBS) $(LIBS)
 

@@ -1,46 +1,12 @@
 /* tests/test_checkpoint.c — save a model, load it back, and refuse every damaged or
  * mismatched file with a message while leaving the model untouched. */
 #include "testing.h"
+#include "scratch_dir.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- a scratch folder per test ---------------------------------------------------------- */
-
-static char dir[256];
-
-static int io_setup(void **state) {
-    nn_test_setup(state);
-    snprintf(dir, sizeof dir, "/tmp/nn_test_ckpt_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int io_teardown(void **state) {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-    return nn_test_teardown(state);
-}
-#define IO_TEST(f) cmocka_unit_test_setup_teardown(f, io_setup, io_teardown)
-
-static const char *in_dir(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
 
 /* The names in the folder, sorted, joined by spaces (e.g. "model.nnck"). */
 static const char *listing(void) {
@@ -84,14 +50,6 @@ static void spit(const char *path, const void *data, size_t len) {
     if (len) assert_int_equal(fwrite(data, 1, len, f), len);
     fclose(f);
 }
-
-#define EXPECT_LAST_ERROR(...)                                                         \
-    do {                                                                               \
-        const char *want_[] = {__VA_ARGS__};                                           \
-        for (size_t k_ = 0; k_ < sizeof want_ / sizeof want_[0]; k_++)                 \
-            if (!strstr(nn_last_error(), want_[k_]))                                   \
-                fail_msg("last error lacks \"%s\":\n%s", want_[k_], nn_last_error());  \
-    } while (0)
 
 /* ---- models ----------------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * resize, grey, nearest enlarging and the grid of images. Fixtures are written into a fresh
  * mkdtemp folder and removed afterwards. */
 #include "testing.h"
+#include "scratch_dir.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -9,41 +10,6 @@
 #include <unistd.h>
 
 #include <stb/stb_image_write.h>
-
-/* ---- a scratch folder per test ---------------------------------------------------------- */
-
-static char dir[256];
-
-static int io_setup(void **state) {
-    nn_test_setup(state);
-    snprintf(dir, sizeof dir, "/tmp/nn_test_image_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int io_teardown(void **state) {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-    return nn_test_teardown(state);
-}
-#define IO_TEST(f) cmocka_unit_test_setup_teardown(f, io_setup, io_teardown)
-
-static const char *in_dir(const char *name) {
-    static char p[2][512];
-    static int k;
-    k ^= 1;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
 
 static int file_exists(const char *path) {
     struct stat st;
@@ -79,13 +45,6 @@ static void spit(const char *path, const void *data, size_t len) {
 }
 
 /* The call returned NULL/-1 and nn_last_error() holds every given string. */
-#define EXPECT_LAST_ERROR(...)                                                         \
-    do {                                                                               \
-        const char *want_[] = {__VA_ARGS__};                                           \
-        for (size_t k_ = 0; k_ < sizeof want_ / sizeof want_[0]; k_++)                 \
-            if (!strstr(nn_last_error(), want_[k_]))                                   \
-                fail_msg("last error lacks \"%s\":\n%s", want_[k_], nn_last_error());  \
-    } while (0)
 
 /* ---- load / save ------------------------------------------------------------------------ */
 

@@ -44,6 +44,15 @@ __attribute__((unused)) static void nn_test_handler(const nn_error *err, void *u
         }                                                                               \
     } while (0)
 
+/* A bad-input error (kind 2): nn_last_error() must contain every given string. */
+#define EXPECT_LAST_ERROR(...)                                                         \
+    do {                                                                               \
+        const char *want_[] = {__VA_ARGS__};                                           \
+        for (size_t k_ = 0; k_ < sizeof want_ / sizeof want_[0]; k_++)                 \
+            if (!strstr(nn_last_error(), want_[k_]))                                   \
+                fail_msg("last error lacks \"%s\":\n%s", want_[k_], nn_last_error());  \
+    } while (0)
+
 /* Compare two float arrays elementwise within an absolute tolerance. */
 static inline void assert_floats_near(const float *got, const float *want, size_t n, float tol) {
     for (size_t i = 0; i < n; i++) {

@@ -56,15 +56,15 @@ nn_tensor *nn_aug_crop(const nn_tensor *x, int top, int left, int h, int w);
  * by its own dy, dx uniform in [-pad, pad], and the pixels shifted in are 0. Same shape. */
 nn_tensor *nn_aug_random_crop(const nn_tensor *x, int pad, nn_rng *rng);
 
-#define nn_aug_noise(x, s, r) NN_AT(nn_aug_noise(x, s, r))
-#define nn_aug_jitter(x, s, c, r) NN_AT(nn_aug_jitter(x, s, c, r))
-#define nn_aug_flip_h(x) NN_AT(nn_aug_flip_h(x))
-#define nn_aug_flip_v(x) NN_AT(nn_aug_flip_v(x))
-#define nn_aug_random_flip_h(x, p, r) NN_AT(nn_aug_random_flip_h(x, p, r))
-#define nn_aug_rot90(x, k) NN_AT(nn_aug_rot90(x, k))
-#define nn_aug_rotate(x, d, f) NN_AT(nn_aug_rotate(x, d, f))
-#define nn_aug_random_rotate(x, d, f, r) NN_AT(nn_aug_random_rotate(x, d, f, r))
-#define nn_aug_crop(x, t, l, h, w) NN_AT(nn_aug_crop(x, t, l, h, w))
-#define nn_aug_random_crop(x, p, r) NN_AT(nn_aug_random_crop(x, p, r))
+#define nn_aug_noise(...) NN_AT(nn_aug_noise(__VA_ARGS__))
+#define nn_aug_jitter(...) NN_AT(nn_aug_jitter(__VA_ARGS__))
+#define nn_aug_flip_h(...) NN_AT(nn_aug_flip_h(__VA_ARGS__))
+#define nn_aug_flip_v(...) NN_AT(nn_aug_flip_v(__VA_ARGS__))
+#define nn_aug_random_flip_h(...) NN_AT(nn_aug_random_flip_h(__VA_ARGS__))
+#define nn_aug_rot90(...) NN_AT(nn_aug_rot90(__VA_ARGS__))
+#define nn_aug_rotate(...) NN_AT(nn_aug_rotate(__VA_ARGS__))
+#define nn_aug_random_rotate(...) NN_AT(nn_aug_random_rotate(__VA_ARGS__))
+#define nn_aug_crop(...) NN_AT(nn_aug_crop(__VA_ARGS__))
+#define nn_aug_random_crop(...) NN_AT(nn_aug_random_crop(__VA_ARGS__))
 
 #endif

@@ -60,10 +60,10 @@ nn_conv2d_layer *nn_conv2d_layer_new(nn_model *m, const char *name, int in_ch, i
                                      int ksize, int stride, int padding, nn_init init);
 nn_tensor *nn_conv2d_layer_forward(const nn_conv2d_layer *layer, nn_tensor *x);
 
-#define nn_conv2d(x, w, b, s, p) NN_AT(nn_conv2d(x, w, b, s, p))
-#define nn_max_pool2d(x, k, s) NN_AT(nn_max_pool2d(x, k, s))
-#define nn_avg_pool2d(x, k, s) NN_AT(nn_avg_pool2d(x, k, s))
-#define nn_flatten(x) NN_AT(nn_flatten(x))
-#define nn_conv2d_layer_forward(l, x) NN_AT(nn_conv2d_layer_forward(l, x))
+#define nn_conv2d(...) NN_AT(nn_conv2d(__VA_ARGS__))
+#define nn_max_pool2d(...) NN_AT(nn_max_pool2d(__VA_ARGS__))
+#define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
+#define nn_flatten(...) NN_AT(nn_flatten(__VA_ARGS__))
+#define nn_conv2d_layer_forward(...) NN_AT(nn_conv2d_layer_forward(__VA_ARGS__))
 
 #endif

@@ -156,15 +156,15 @@ int nn_model_save(const nn_model *m, const char *path);
  * are not touched. */
 int nn_model_load(nn_model *m, const char *path);
 
-#define nn_image_load(path, ch) NN_AT(nn_image_load(path, ch))
-#define nn_image_save_png(path, img) NN_AT(nn_image_save_png(path, img))
-#define nn_image_resize(img, h, w) NN_AT(nn_image_resize(img, h, w))
-#define nn_image_scale_nearest(img, f) NN_AT(nn_image_scale_nearest(img, f))
-#define nn_image_to_grey(img) NN_AT(nn_image_to_grey(img))
-#define nn_image_grid(imgs, n, cols, pad) NN_AT(nn_image_grid(imgs, n, cols, pad))
-#define nn_dataset_init(ds, X, labels, Y) NN_AT(nn_dataset_init(ds, X, labels, Y))
-#define nn_dataset_batch(ds, s, c, l) NN_AT(nn_dataset_batch(ds, s, c, l))
-#define nn_dataset_batch_targets(ds, s, c) NN_AT(nn_dataset_batch_targets(ds, s, c))
-#define nn_dataset_split(src, nv, tr, va) NN_AT(nn_dataset_split(src, nv, tr, va))
+#define nn_image_load(...) NN_AT(nn_image_load(__VA_ARGS__))
+#define nn_image_save_png(...) NN_AT(nn_image_save_png(__VA_ARGS__))
+#define nn_image_resize(...) NN_AT(nn_image_resize(__VA_ARGS__))
+#define nn_image_scale_nearest(...) NN_AT(nn_image_scale_nearest(__VA_ARGS__))
+#define nn_image_to_grey(...) NN_AT(nn_image_to_grey(__VA_ARGS__))
+#define nn_image_grid(...) NN_AT(nn_image_grid(__VA_ARGS__))
+#define nn_dataset_init(...) NN_AT(nn_dataset_init(__VA_ARGS__))
+#define nn_dataset_batch(...) NN_AT(nn_dataset_batch(__VA_ARGS__))
+#define nn_dataset_batch_targets(...) NN_AT(nn_dataset_batch_targets(__VA_ARGS__))
+#define nn_dataset_split(...) NN_AT(nn_dataset_split(__VA_ARGS__))
 
 #endif

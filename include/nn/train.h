@@ -141,14 +141,14 @@ int nn_diagnose(FILE *f, const nn_model *m, const nn_probe *probes, int nprobes,
 char *nn_out_path(char *buf, size_t size, const char *dir, const char *file);
 
 /* Misuse errors name your file:line (see nn/base.h). */
-#define nn_early_stop_new(m, p, d) NN_AT(nn_early_stop_new(m, p, d))
-#define nn_early_stop_check(es, v) NN_AT(nn_early_stop_check(es, v))
-#define nn_early_stop_restore(es) NN_AT(nn_early_stop_restore(es))
-#define nn_params_snapshot(m) NN_AT(nn_params_snapshot(m))
-#define nn_params_restore(m, s) NN_AT(nn_params_restore(m, s))
-#define nn_update_ratio(m, b, p) NN_AT(nn_update_ratio(m, b, p))
-#define nn_activation_stats(a, k) NN_AT(nn_activation_stats(a, k))
-#define nn_diagnose(f, m, p, n, b) NN_AT(nn_diagnose(f, m, p, n, b))
-#define nn_out_path(b, s, d, f) NN_AT(nn_out_path(b, s, d, f))
+#define nn_early_stop_new(...) NN_AT(nn_early_stop_new(__VA_ARGS__))
+#define nn_early_stop_check(...) NN_AT(nn_early_stop_check(__VA_ARGS__))
+#define nn_early_stop_restore(...) NN_AT(nn_early_stop_restore(__VA_ARGS__))
+#define nn_params_snapshot(...) NN_AT(nn_params_snapshot(__VA_ARGS__))
+#define nn_params_restore(...) NN_AT(nn_params_restore(__VA_ARGS__))
+#define nn_update_ratio(...) NN_AT(nn_update_ratio(__VA_ARGS__))
+#define nn_activation_stats(...) NN_AT(nn_activation_stats(__VA_ARGS__))
+#define nn_diagnose(...) NN_AT(nn_diagnose(__VA_ARGS__))
+#define nn_out_path(...) NN_AT(nn_out_path(__VA_ARGS__))
 
 #endif
