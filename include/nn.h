@@ -3,6 +3,10 @@
 #ifndef NN_H
 #define NN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include "nn/base.h"
 #include "nn/tensor.h"
 #include "nn/graph.h"
@@ -17,5 +21,9 @@
 #include "nn/augment.h"
 #include "nn/train.h"
 #include "nn/io.h"
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

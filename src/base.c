@@ -1,5 +1,6 @@
 /* src/base.c — errors with the caller's file:line, the PCG32 generator, argv helpers. */
 #include "internal.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -168,14 +169,32 @@ bool nn_arg_flag(int argc, char **argv, const char *flag) {
     return false;
 }
 
+/* A command-line value that is not a number stops the program with a message: running with
+ * a silently different setting would be worse. */
+static void bad_arg(const char *name, const char *value, const char *want) {
+    fflush(stdout);
+    fprintf(stderr, "bad value for %s: '%s' (expected %s)\n", name, value, want);
+    exit(2);
+}
+
 long nn_arg_int(int argc, char **argv, const char *name, long fallback) {
     const char *v = arg_value(argc, argv, name);
-    return v ? strtol(v, NULL, 10) : fallback;
+    if (!v) return fallback;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno) bad_arg(name, v, "an integer");
+    return x;
 }
 
 double nn_arg_float(int argc, char **argv, const char *name, double fallback) {
     const char *v = arg_value(argc, argv, name);
-    return v ? strtod(v, NULL) : fallback;
+    if (!v) return fallback;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x)) bad_arg(name, v, "a number");
+    return x;
 }
 
 const char *nn_arg_str(int argc, char **argv, const char *name, const char *fallback) {
@@ -185,7 +204,12 @@ const char *nn_arg_str(int argc, char **argv, const char *name, const char *fall
 
 uint64_t nn_arg_seed(int argc, char **argv, uint64_t fallback) {
     const char *v = arg_value(argc, argv, "--seed");
-    return v ? strtoull(v, NULL, 10) : fallback;
+    if (!v) return fallback;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || errno || v[0] == '-') bad_arg("--seed", v, "an integer >= 0");
+    return x;
 }
 
 double nn_seconds(void) {

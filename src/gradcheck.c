@@ -14,6 +14,8 @@ static double eval_loss(nn_loss_fn f, nn_tensor **inputs, void *user) {
 nn_gradcheck_result nn_gradcheck(nn_loss_fn f, nn_tensor **inputs, int n_inputs, void *user,
                                  double eps, double tol) {
     nn_gradcheck_result r = {0};
+    NN_REQUIRE_OR(f, "nn_gradcheck", r);
+    NN_REQUIRE_OR(inputs, "nn_gradcheck", r);
     if (eps <= 0) eps = 1e-2;
     if (tol <= 0) tol = 1e-2;
     for (int k = 0; k < n_inputs; k++) {

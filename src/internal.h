@@ -20,14 +20,15 @@ static inline nn_shape_buf nn_shape_of(const nn_tensor *t) {
 
 /* Every op starts by rejecting NULL inputs: a NULL usually means an earlier error was
  * caught by a handler that returned, so say that rather than crash. */
-#define NN_REQUIRE(x, op)                                                                 \
+#define NN_REQUIRE_OR(x, op, ret)                                                         \
     do {                                                                                  \
         if (!(x)) {                                                                       \
             nn_fail(op, "an earlier call probably failed and returned NULL",              \
                     "input '%s' is NULL", #x);                                            \
-            return NULL;                                                                  \
+            return ret;                                                                   \
         }                                                                                 \
     } while (0)
+#define NN_REQUIRE(x, op) NN_REQUIRE_OR(x, op, NULL)
 
 /* Allocation that never returns NULL: out of memory is reported and aborts. */
 void *nn_xmalloc(size_t bytes);
@@ -36,6 +37,10 @@ void *nn_xrealloc(void *p, size_t bytes);
 
 /* Normalize an axis (negative counts from the end); reports misuse and returns -1 when bad. */
 int nn_norm_axis(const char *op, const nn_tensor *x, int axis);
+
+/* The most elements one tensor may have: far beyond any real memory, small enough that
+ * size * sizeof(float) and products of sizes cannot overflow size_t. */
+#define NN_MAX_ELEMENTS ((size_t)1 << 40)
 
 /* Set a tensor's shape fields from (ndim, shape); returns the element count. */
 size_t nn_set_shape(nn_tensor *t, int ndim, const int *shape);

@@ -42,7 +42,13 @@ nn_linear *nn_linear_new(nn_model *m, const char *name, int in, int out, nn_init
 nn_tensor *(nn_linear_forward)(const nn_linear *layer, nn_tensor *x) {
     NN_REQUIRE(layer, "nn_linear_forward");
     NN_REQUIRE(x, "nn_linear_forward");
-    if (x->ndim < 2 || x->shape[x->ndim - 1] != layer->in) {
+    if (x->ndim < 2) {
+        nn_fail("nn_linear_forward", "one sample per row: nn_reshape a single sample to "
+                "(1, in)", "input %s has no batch dimension; expected (N, %d)", SHAPE(x),
+                layer->in);
+        return NULL;
+    }
+    if (x->shape[x->ndim - 1] != layer->in) {
         nn_fail("nn_linear_forward", "the input's last dim must equal the layer's `in` "
                 "(one sample per row)",
                 "input %s does not fit a layer W %s (in = %d)", SHAPE(x), SHAPE(layer->W),

@@ -55,12 +55,15 @@ nn_tensor *nn_model_param(nn_model *m, const char *name, int ndim, const int *sh
         nn_fail("nn_model_param", "tensors have 0 to 4 dims", "ndim %d out of range", ndim);
         return NULL;
     }
-    for (int d = 0; d < ndim; d++)
-        if (shape[d] < 1) {
-            nn_fail("nn_model_param", "every dim needs at least one element",
-                    "parameter \"%s\" dim %d has size %d", name, d, shape[d]);
+    size_t size = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 1 || size > NN_MAX_ELEMENTS / (size_t)shape[d]) {
+            nn_fail("nn_model_param", "every dim needs at least one element, and the total "
+                    "at most 2^40", "parameter \"%s\" dim %d has size %d", name, d, shape[d]);
             return NULL;
         }
+        size *= (size_t)shape[d];
+    }
     nn_set_shape(&probe, ndim, shape);
 
     if (m->nparams == m->cap_params) {
@@ -86,6 +89,7 @@ nn_tensor *nn_model_param(nn_model *m, const char *name, int ndim, const int *sh
 }
 
 void *nn_model_alloc(nn_model *m, size_t bytes) {
+    NN_REQUIRE(m, "nn_model_alloc");
     if (m->nblocks == m->cap_blocks) {
         m->cap_blocks = m->cap_blocks ? 2 * m->cap_blocks : 16;
         m->blocks = nn_xrealloc(m->blocks, (size_t)m->cap_blocks * sizeof *m->blocks);
@@ -96,22 +100,27 @@ void *nn_model_alloc(nn_model *m, size_t bytes) {
 }
 
 void nn_model_zero_grad(nn_model *m) {
+    NN_REQUIRE_OR(m, "nn_model_zero_grad", );
     if (m->count) memset(m->grad, 0, m->count * sizeof(float));
 }
 
 nn_tensor *nn_model_find(const nn_model *m, const char *name) {
+    NN_REQUIRE(m, "nn_model_find");
+    NN_REQUIRE(name, "nn_model_find");
     for (int i = 0; i < m->nparams; i++)
         if (strcmp(m->params[i]->name, name) == 0) return m->params[i];
     return NULL;
 }
 
 float nn_model_grad_norm(const nn_model *m) {
+    NN_REQUIRE_OR(m, "nn_model_grad_norm", NAN);
     double s = 0.0;
     for (size_t i = 0; i < m->count; i++) s += (double)m->grad[i] * m->grad[i];
     return (float)sqrt(s);
 }
 
 float nn_model_weight_norm(const nn_model *m) {
+    NN_REQUIRE_OR(m, "nn_model_weight_norm", NAN);
     double s = 0.0;
     for (int p = 0; p < m->nparams; p++) {
         if (!m->decay[p]) continue;
@@ -122,6 +131,8 @@ float nn_model_weight_norm(const nn_model *m) {
 }
 
 void nn_model_summary(const nn_model *m, FILE *f) {
+    NN_REQUIRE_OR(m, "nn_model_summary", );
+    NN_REQUIRE_OR(f, "nn_model_summary", );
     fprintf(f, "  %-20s %-16s %10s\n", "parameter", "shape", "count");
     for (int i = 0; i < m->nparams; i++) {
         char s[64];

@@ -67,6 +67,11 @@ nn_tensor *(nn_reshape)(nn_tensor *x, int ndim, const int *shape) {
             nn_fail("nn_reshape", "sizes are >= 1, with at most one -1 to infer",
                     "bad size %d at dim %d (reshaping %s)", s[d], d, SHAPE(x));
             return NULL;
+        } else if (known > NN_MAX_ELEMENTS / (size_t)s[d]) {
+            nn_fail("nn_reshape", "a reshape keeps the number of elements",
+                    "cannot reshape %s (%zu elements): the new shape's size overflows",
+                    SHAPE(x), x->size);
+            return NULL;
         } else known *= (size_t)s[d];
     }
     if (infer >= 0) {

@@ -3,6 +3,27 @@
  * whether weight decay applies (weights yes, biases no). */
 #include "internal.h"
 
+/* A learning rate, momentum or decay that makes no sense is misuse: training would quietly
+ * go uphill or blow up, so say so now. */
+static bool hyper_ok(const char *op, float lr, float momentum, float weight_decay) {
+    if (!(lr > 0.0f) || !isfinite(lr)) {
+        nn_fail(op, "typical values: SGD 0.01 .. 0.5, Adam 1e-4 .. 1e-2",
+                "learning rate %g must be positive and finite", lr);
+        return false;
+    }
+    if (!(momentum >= 0.0f && momentum < 1.0f)) {
+        nn_fail(op, "0 means plain SGD; 0.9 is the usual choice",
+                "momentum %g must be in [0, 1)", momentum);
+        return false;
+    }
+    if (!(weight_decay >= 0.0f) || !isfinite(weight_decay)) {
+        nn_fail(op, "0 turns it off; 1e-4 .. 1e-2 is typical (AdamW: up to ~0.1)",
+                "weight decay %g must be >= 0 and finite", weight_decay);
+        return false;
+    }
+    return true;
+}
+
 static nn_optim *optim_new(nn_model *model, nn_optim_kind kind, float lr) {
     nn_optim *o = nn_xcalloc(1, sizeof *o);
     o->kind = kind;
@@ -19,6 +40,7 @@ static nn_optim *optim_new(nn_model *model, nn_optim_kind kind, float lr) {
 
 nn_optim *nn_sgd_new(nn_model *model, float lr, float momentum, float weight_decay) {
     NN_REQUIRE(model, "nn_sgd_new");
+    if (!hyper_ok("nn_sgd_new", lr, momentum, weight_decay)) return NULL;
     nn_optim *o = optim_new(model, NN_OPTIM_SGD, lr);
     o->momentum = momentum;
     o->weight_decay = weight_decay;
@@ -27,6 +49,7 @@ nn_optim *nn_sgd_new(nn_model *model, float lr, float momentum, float weight_dec
 
 nn_optim *nn_adam_new(nn_model *model, float lr, float weight_decay) {
     NN_REQUIRE(model, "nn_adam_new");
+    if (!hyper_ok("nn_adam_new", lr, 0.0f, weight_decay)) return NULL;
     nn_optim *o = optim_new(model, NN_OPTIM_ADAM, lr);
     o->weight_decay = weight_decay;
     return o;
@@ -46,6 +69,7 @@ void nn_optim_free(nn_optim *o) {
 }
 
 void nn_optim_step(nn_optim *o) {
+    NN_REQUIRE_OR(o, "nn_optim_step", );
     nn_model *model = o->model;
     if (model->count != o->count) {
         nn_fail("nn_optim_step", "create the optimizer after the whole model is built",
@@ -88,6 +112,12 @@ void nn_optim_step(nn_optim *o) {
 }
 
 float nn_clip_grad_norm(nn_model *model, float max_norm) {
+    NN_REQUIRE_OR(model, "nn_clip_grad_norm", NAN);
+    if (!(max_norm > 0.0f)) {
+        nn_fail("nn_clip_grad_norm", "a negative or zero limit would flip or erase every "
+                "gradient; 1.0 or 5.0 are common", "max_norm %g must be positive", max_norm);
+        return NAN;
+    }
     float norm = nn_model_grad_norm(model);
     if (norm > max_norm && norm > 0.0f) {
         float scale = max_norm / norm;

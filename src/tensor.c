@@ -24,12 +24,20 @@ static bool shape_ok(const char *op, int ndim, const int *shape) {
         nn_fail(op, "pass the shape, e.g. NN_SHAPE(2, 3)", "shape is NULL for ndim %d", ndim);
         return false;
     }
-    for (int i = 0; i < ndim; i++)
+    size_t size = 1;
+    for (int i = 0; i < ndim; i++) {
         if (shape[i] < 1) {
             nn_fail(op, "every dimension needs at least one element",
                     "dimension %d has size %d", i, shape[i]);
             return false;
         }
+        if (size > NN_MAX_ELEMENTS / (size_t)shape[i]) {
+            nn_fail(op, "a tensor holds at most 2^40 elements (4 TiB of floats)",
+                    "the shape's element count overflows at dimension %d", i);
+            return false;
+        }
+        size *= (size_t)shape[i];
+    }
     return true;
 }
 
@@ -107,6 +115,7 @@ void nn_zero_grad(nn_tensor *t) {
 }
 
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
+    if (!a || !b) return a == b;
     if (a->ndim != b->ndim) return false;
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i]) return false;
@@ -141,6 +150,7 @@ float nn_item(const nn_tensor *t) {
 }
 
 float nn_at(const nn_tensor *t, ...) {
+    NN_REQUIRE_OR(t, "nn_at", NAN);
     va_list ap;
     va_start(ap, t);
     size_t offset = 0;
@@ -183,20 +193,25 @@ void nn_tensor_fprint(FILE *f, const nn_tensor *t, const char *label, int max_it
 }
 
 void nn_fill(nn_tensor *t, float value) {
+    NN_REQUIRE_OR(t, "nn_fill", );
     for (size_t i = 0; i < t->size; i++) t->data[i] = value;
 }
 
 void nn_fill_uniform(nn_tensor *t, float lo, float hi, nn_rng *rng) {
+    NN_REQUIRE_OR(t, "nn_fill_uniform", );
     if (!rng) rng = nn_global_rng();
     for (size_t i = 0; i < t->size; i++) t->data[i] = lo + (hi - lo) * nn_rng_uniform(rng);
 }
 
 void nn_fill_normal(nn_tensor *t, float mean, float std, nn_rng *rng) {
+    NN_REQUIRE_OR(t, "nn_fill_normal", );
     if (!rng) rng = nn_global_rng();
     for (size_t i = 0; i < t->size; i++) t->data[i] = mean + std * nn_rng_normal(rng);
 }
 
 void nn_copy_into(nn_tensor *dst, const nn_tensor *src) {
+    NN_REQUIRE_OR(dst, "nn_copy_into", );
+    NN_REQUIRE_OR(src, "nn_copy_into", );
     if (dst->size != src->size) {
         nn_fail("nn_copy_into", "both tensors need the same number of elements",
                 "sizes differ: dst %s, src %s", SHAPE(dst), SHAPE(src));

@@ -1,6 +1,7 @@
 /* tests/test_errors.c — misuse is reported with the op, the shapes, the caller's file:line and a
  * hint; a handler can catch it; a handler that returns makes the op return NULL. */
 #include "testing.h"
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_messages_name_op_shapes_and_site(void **state) {
@@ -118,6 +119,110 @@ static void test_default_handler_aborts_with_message(void **state) {
     assert_null(strstr(out, "status=0"));
 }
 
+static void test_site_is_fresh_for_every_public_call(void **state) {
+    (void)state;
+    /* the last good op is on one line; the bad calls on later lines name their own lines */
+    nn_tensor *x = nn_requires_grad(nn_ones(NN_SHAPE(2, 3)));
+    nn_tensor *y = nn_relu(x);
+    char want[64];
+    int line = __LINE__ + 1;
+    EXPECT_NN_ERROR(nn_backward(y), "nn_backward", "(2, 3)");
+    snprintf(want, sizeof want, "test_errors.c:%d", line);
+    assert_non_null(strstr(nn_test_message, want));
+    line = __LINE__ + 1;
+    EXPECT_NN_ERROR(nn_item(x), "nn_item");
+    snprintf(want, sizeof want, "test_errors.c:%d", line);
+    assert_non_null(strstr(nn_test_message, want));
+    line = __LINE__ + 1;
+    EXPECT_NN_ERROR(nn_zeros(NN_SHAPE(0)), "nn_zeros");
+    snprintf(want, sizeof want, "test_errors.c:%d", line);
+    assert_non_null(strstr(nn_test_message, want));
+    nn_tensor_free(x);
+}
+
+static void test_sizes_that_overflow_are_refused(void **state) {
+    (void)state;
+    EXPECT_NN_ERROR(nn_zeros(NN_SHAPE(65536, 65536, 65536, 65536)), "nn_zeros", "overflows");
+    nn_tensor *t = nn_zeros(NN_SHAPE(2, 3));
+    EXPECT_NN_ERROR(nn_reshape(t, NN_SHAPE(65536, 65536, 65536, -1)), "nn_reshape", "overflows");
+    nn_model *m = nn_model_new();
+    EXPECT_NN_ERROR(nn_model_param(m, "w", NN_SHAPE(1 << 30, 1 << 30, 4), true), "nn_model_param");
+    nn_model_free(m);
+    nn_tensor_free(t);
+}
+
+static void test_bad_hyperparameters_are_refused(void **state) {
+    (void)state;
+    nn_model *m = nn_model_new();
+    nn_linear_new(m, "fc", 2, 2, NN_INIT_HE);
+    EXPECT_NN_ERROR(nn_sgd_new(m, -0.1f, 0.0f, 0.0f), "nn_sgd_new", "learning rate -0.1");
+    EXPECT_NN_ERROR(nn_sgd_new(m, 0.1f, 1.5f, 0.0f), "nn_sgd_new", "momentum 1.5");
+    EXPECT_NN_ERROR(nn_adam_new(m, NAN, 0.0f), "nn_adam_new", "learning rate");
+    EXPECT_NN_ERROR(nn_adamw_new(m, 1e-3f, -1.0f), "weight decay -1");
+    EXPECT_NN_ERROR(nn_clip_grad_norm(m, -1.0f), "nn_clip_grad_norm", "max_norm -1");
+    nn_model_free(m);
+}
+
+static void test_null_arguments_are_reported(void **state) {
+    (void)state;
+    EXPECT_NN_ERROR(nn_optim_step(NULL), "nn_optim_step", "is NULL");
+    EXPECT_NN_ERROR(nn_model_zero_grad(NULL), "nn_model_zero_grad", "is NULL");
+    EXPECT_NN_ERROR(nn_clip_grad_norm(NULL, 1.0f), "nn_clip_grad_norm", "is NULL");
+    EXPECT_NN_ERROR(nn_fill(NULL, 1.0f), "nn_fill", "is NULL");
+    EXPECT_NN_ERROR(nn_model_summary(NULL, stdout), "nn_model_summary", "is NULL");
+    nn_tensor *a = nn_zeros(NN_SHAPE(2, 2));
+    EXPECT_NN_ERROR(nn_copy_into(a, NULL), "nn_copy_into", "is NULL");
+    EXPECT_NN_ERROR(nn_argmax_rows(a, NULL), "nn_argmax_rows", "is NULL");
+    assert_false(nn_same_shape(a, NULL));
+    nn_tensor_free(a);
+}
+
+static void test_linear_needs_a_batch_dimension(void **state) {
+    (void)state;
+    nn_model *m = nn_model_new();
+    nn_linear *l = nn_linear_new(m, "fc", 3, 2, NN_INIT_HE);
+    nn_tensor *v = nn_zeros(NN_SHAPE(3));
+    EXPECT_NN_ERROR(nn_linear_forward(l, v), "no batch dimension", "(1, in)");
+    nn_tensor_free(v);
+    nn_model_free(m);
+}
+
+/* Run this program again with `args`; return its exit status and output. */
+static int run_self(const char *args, char *out, size_t size) {
+    char self[1024], cmd[1300];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) return -1;
+    self[len] = 0;
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", self, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_bad_command_line_values_stop_with_a_message(void **state) {
+    (void)state;
+    char out[1024];
+    assert_int_equal(run_self("--arg-demo --seed abc", out, sizeof out), 2);
+    assert_non_null(strstr(out, "bad value for --seed: 'abc'"));
+    assert_int_equal(run_self("--arg-demo --seed -1", out, sizeof out), 2);
+    assert_int_equal(run_self("--arg-demo --steps 1.5", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--steps"));
+    assert_int_equal(run_self("--arg-demo --lr x", out, sizeof out), 2);
+    assert_int_equal(run_self("--arg-demo --seed 7 --steps 3 --lr 0.5", out, sizeof out), 0);
+    assert_non_null(strstr(out, "seed 7 steps 3 lr 0.5"));
+}
+
+static int arg_demo(int argc, char **argv) {
+    uint64_t seed = nn_arg_seed(argc, argv, 1);
+    long steps = nn_arg_int(argc, argv, "--steps", 10);
+    double lr = nn_arg_float(argc, argv, "--lr", 0.1);
+    printf("seed %llu steps %ld lr %g\n", (unsigned long long)seed, steps, lr);
+    return 0;
+}
+
 static int abort_demo(void) {
     printf("printed before the error\n");
     nn_tensor *a = nn_zeros(NN_SHAPE(2)), *b = nn_zeros(NN_SHAPE(3));
@@ -127,11 +232,18 @@ static int abort_demo(void) {
 
 int main(int argc, char **argv) {
     if (nn_arg_flag(argc, argv, "--abort-demo")) return abort_demo();
+    if (nn_arg_flag(argc, argv, "--arg-demo")) return arg_demo(argc, argv);
     const struct CMUnitTest tests[] = {
         NN_TEST(test_messages_name_op_shapes_and_site), NN_TEST(test_shape_errors_of_many_ops),
         NN_TEST(test_label_errors),                     NN_TEST(test_layer_and_backward_errors),
         NN_TEST(test_returning_handler_gives_null),     NN_TEST(test_bad_input_errors_do_not_call_handler),
         NN_TEST(test_default_handler_aborts_with_message),
+        NN_TEST(test_site_is_fresh_for_every_public_call),
+        NN_TEST(test_sizes_that_overflow_are_refused),
+        NN_TEST(test_bad_hyperparameters_are_refused),
+        NN_TEST(test_null_arguments_are_reported),
+        NN_TEST(test_linear_needs_a_batch_dimension),
+        NN_TEST(test_bad_command_line_values_stop_with_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* nn/base.h — errors, call sites and the random number generator.
  *
- * Two kinds of errors (see docs/api.md):
+ * Two kinds of errors (docs/en/api.md explains both):
  *   1. Misuse (shape mismatch, bad axis, label out of range): nn_fail() builds a message that
  *      names the op, the shapes, the caller's file:line and a hint, then calls the error
  *      handler. The default handler prints the message and aborts. Tests install their own
@@ -72,7 +72,9 @@ void nn_rng_shuffle(nn_rng *rng, int *a, int n); /* Fisher–Yates */
 void nn_seed(uint64_t seed);   /* seed the global generator */
 nn_rng *nn_global_rng(void);   /* the global generator (seeded with 42 until nn_seed) */
 
-/* Parse "--seed N" from argv, default `fallback`; examples use it and print the seed. */
+/* Parse "--seed N" from argv, default `fallback`; examples use it and print the seed.
+ * The nn_arg_* readers stop the program (exit 2, with a message) on a value that is not a
+ * number, e.g. "--seed abc", instead of running with a setting you did not ask for. */
 uint64_t nn_arg_seed(int argc, char **argv, uint64_t fallback);
 /* True when `flag` (e.g. "--quick") is among argv. */
 bool nn_arg_flag(int argc, char **argv, const char *flag);

@@ -29,4 +29,7 @@ typedef struct nn_gradcheck_result {
 nn_gradcheck_result nn_gradcheck(nn_loss_fn f, nn_tensor **inputs, int n_inputs, void *user,
                                  double eps, double tol);
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_gradcheck(...) NN_AT(nn_gradcheck(__VA_ARGS__))
+
 #endif

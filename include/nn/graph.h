@@ -6,7 +6,7 @@
  * chunks; nn_graph_clear() releases them in one call (keeping the chunks for the next step).
  *
  *   for (step ...) {
- *       nn_tensor *loss = nn_mse(model_forward(x), y);   // graph tensors
+ *       nn_tensor *loss = nn_mse_loss(model_forward(x), y);  // graph tensors
  *       nn_model_zero_grad(model);
  *       nn_backward(loss);
  *       nn_optim_step(opt);
@@ -56,7 +56,7 @@ bool nn_grad_enabled(void);
 bool nn_set_training(bool training);
 bool nn_is_training(void);
 
-/* ---- for writing ops (see docs/adding-an-op.md) ---------------------------------------- */
+/* ---- for writing ops (see docs/en/adding-an-op.md) ---------------------------------------- */
 
 /* Allocate `bytes` in the current step's arena (16-byte aligned, zeroed). */
 void *nn_arena_alloc(size_t bytes);
@@ -67,5 +67,8 @@ nn_tensor *nn_graph_tensor(int ndim, const int *shape, bool requires_grad);
  * Inputs may be NULL past the used ones. */
 nn_tensor *nn_record(const char *op, nn_backward_fn backward, int ndim, const int *shape,
                      nn_tensor *a, nn_tensor *b, nn_tensor *c, nn_node **node_out);
+
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_backward(...) NN_AT(nn_backward(__VA_ARGS__))
 
 #endif

@@ -167,4 +167,12 @@ int nn_model_load(nn_model *m, const char *path);
 #define nn_dataset_batch_targets(...) NN_AT(nn_dataset_batch_targets(__VA_ARGS__))
 #define nn_dataset_split(...) NN_AT(nn_dataset_split(__VA_ARGS__))
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_idx_load_images(...) NN_AT(nn_idx_load_images(__VA_ARGS__))
+#define nn_idx_load_labels(...) NN_AT(nn_idx_load_labels(__VA_ARGS__))
+#define nn_fashion_mnist_load(...) NN_AT(nn_fashion_mnist_load(__VA_ARGS__))
+#define nn_model_save(...) NN_AT(nn_model_save(__VA_ARGS__))
+#define nn_model_load(...) NN_AT(nn_model_load(__VA_ARGS__))
+#define nn_dataset_shuffle(...) NN_AT(nn_dataset_shuffle(__VA_ARGS__))
+
 #endif

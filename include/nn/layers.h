@@ -33,4 +33,9 @@ nn_tensor *nn_dropout(nn_tensor *x, float p);
 #define nn_linear_forward(...) NN_AT(nn_linear_forward(__VA_ARGS__))
 #define nn_dropout(...) NN_AT(nn_dropout(__VA_ARGS__))
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_linear_new(...) NN_AT(nn_linear_new(__VA_ARGS__))
+#define nn_init_xavier(...) NN_AT(nn_init_xavier(__VA_ARGS__))
+#define nn_init_he(...) NN_AT(nn_init_he(__VA_ARGS__))
+
 #endif

@@ -25,4 +25,8 @@ nn_tensor *nn_l2_penalty(nn_model *m);
 #define nn_cross_entropy(...) NN_AT(nn_cross_entropy(__VA_ARGS__))
 #define nn_bce_with_logits(...) NN_AT(nn_bce_with_logits(__VA_ARGS__))
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_l1_penalty(...) NN_AT(nn_l1_penalty(__VA_ARGS__))
+#define nn_l2_penalty(...) NN_AT(nn_l2_penalty(__VA_ARGS__))
+
 #endif

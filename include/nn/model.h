@@ -42,4 +42,12 @@ float nn_model_weight_norm(const nn_model *m);   /* sqrt(sum of decayed weights^
 /* Print a table: name, shape, count; then the total. */
 void nn_model_summary(const nn_model *m, FILE *f);
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_model_param(...) NN_AT(nn_model_param(__VA_ARGS__))
+#define nn_model_zero_grad(...) NN_AT(nn_model_zero_grad(__VA_ARGS__))
+#define nn_model_find(...) NN_AT(nn_model_find(__VA_ARGS__))
+#define nn_model_summary(...) NN_AT(nn_model_summary(__VA_ARGS__))
+#define nn_model_grad_norm(...) NN_AT(nn_model_grad_norm(__VA_ARGS__))
+#define nn_model_weight_norm(...) NN_AT(nn_model_weight_norm(__VA_ARGS__))
+
 #endif

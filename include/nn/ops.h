@@ -97,4 +97,7 @@ void nn_argmax_rows(const nn_tensor *x, int *out);
 #define nn_mean_axis(...) NN_AT(nn_mean_axis(__VA_ARGS__))
 #define nn_max_axis(...) NN_AT(nn_max_axis(__VA_ARGS__))
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_argmax_rows(...) NN_AT(nn_argmax_rows(__VA_ARGS__))
+
 #endif

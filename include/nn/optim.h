@@ -34,4 +34,11 @@ void nn_optim_free(nn_optim *opt);
  * Returns the norm before clipping. */
 float nn_clip_grad_norm(nn_model *model, float max_norm);
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_sgd_new(...) NN_AT(nn_sgd_new(__VA_ARGS__))
+#define nn_adam_new(...) NN_AT(nn_adam_new(__VA_ARGS__))
+#define nn_adamw_new(...) NN_AT(nn_adamw_new(__VA_ARGS__))
+#define nn_optim_step(...) NN_AT(nn_optim_step(__VA_ARGS__))
+#define nn_clip_grad_norm(...) NN_AT(nn_clip_grad_norm(__VA_ARGS__))
+
 #endif

@@ -64,4 +64,22 @@ void nn_fill_normal(nn_tensor *t, float mean, float std, nn_rng *rng);
 /* Copy src's values into dst (same size required). */
 void nn_copy_into(nn_tensor *dst, const nn_tensor *src);
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_zeros(...) NN_AT(nn_zeros(__VA_ARGS__))
+#define nn_ones(...) NN_AT(nn_ones(__VA_ARGS__))
+#define nn_full(...) NN_AT(nn_full(__VA_ARGS__))
+#define nn_from_array(...) NN_AT(nn_from_array(__VA_ARGS__))
+#define nn_scalar(...) NN_AT(nn_scalar(__VA_ARGS__))
+#define nn_rand_uniform(...) NN_AT(nn_rand_uniform(__VA_ARGS__))
+#define nn_rand_normal(...) NN_AT(nn_rand_normal(__VA_ARGS__))
+#define nn_clone(...) NN_AT(nn_clone(__VA_ARGS__))
+#define nn_tensor_free(...) NN_AT(nn_tensor_free(__VA_ARGS__))
+#define nn_requires_grad(...) NN_AT(nn_requires_grad(__VA_ARGS__))
+#define nn_item(...) NN_AT(nn_item(__VA_ARGS__))
+#define nn_at(...) NN_AT(nn_at(__VA_ARGS__))
+#define nn_fill(...) NN_AT(nn_fill(__VA_ARGS__))
+#define nn_fill_uniform(...) NN_AT(nn_fill_uniform(__VA_ARGS__))
+#define nn_fill_normal(...) NN_AT(nn_fill_normal(__VA_ARGS__))
+#define nn_copy_into(...) NN_AT(nn_copy_into(__VA_ARGS__))
+
 #endif

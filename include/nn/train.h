@@ -151,4 +151,10 @@ char *nn_out_path(char *buf, size_t size, const char *dir, const char *file);
 #define nn_diagnose(...) NN_AT(nn_diagnose(__VA_ARGS__))
 #define nn_out_path(...) NN_AT(nn_out_path(__VA_ARGS__))
 
+/* Call-site macros: an error names the line of your program that made the call. */
+#define nn_progress_update(...) NN_AT(nn_progress_update(__VA_ARGS__))
+#define nn_grad_norm(...) NN_AT(nn_grad_norm(__VA_ARGS__))
+#define nn_value_norm(...) NN_AT(nn_value_norm(__VA_ARGS__))
+#define nn_check_start_loss(...) NN_AT(nn_check_start_loss(__VA_ARGS__))
+
 #endif
