@@ -1,6 +1,6 @@
 # libnn — build the library, the examples, the tests.
 #   make            library (static + shared) and every example
-#   make demo       the main job: run each chapter example in its quick default
+#   make demo       the main job: run each chapter example with its default (seconds-long) settings
 #   make test       build and run the unit tests, the example smoke tests, the doc snippets
 #   make SANITIZE=1 test    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall
@@ -16,6 +16,9 @@ VERSION := 0.1.0
 OPENMP ?= $(shell printf 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1 || echo 0)
 ifeq ($(OPENMP),1)
   OMP_FLAGS := -fopenmp
+  OMP_CFLAGS := -fopenmp
+else
+  OMP_CFLAGS := -Wno-unknown-pragmas
 endif
 
 ifeq ($(SANITIZE),1)
@@ -31,7 +34,7 @@ CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
-             $(OMP_FLAGS) $(SAN_FLAGS) $(CFLAGS)
+             $(OMP_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -DNN_BUILDING_LIBRARY
 LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS)
 

@@ -1,13 +1,16 @@
 #!/bin/sh
 # scripts/demo.sh BUILD_DIR — the project's main job (`make demo`).
 #
-# Runs every chapter example, BUILD_DIR/examples/<chapter>/<name>, in its quick default
+# Runs every chapter example, BUILD_DIR/examples/<chapter>/<name>, with its default settings
 # (no arguments), in path order so ch01 comes before ch02, then prints a summary table:
 # program, seconds, and the example's last `result: ...` line.
 #
-# Each example runs in the scratch folder out/ (created here), so the pictures it writes
-# into its current directory (SVG/PNG) land there. Examples find repository files through
-# NN_REPO_ROOT (as in the smoke tests); large datasets have absolute default paths.
+# Each example runs with the repository root as its working directory, so the pictures it
+# writes by default (--out out: SVG/PNG) land in out/ there. NN_REPO_ROOT is exported too
+# (as in the smoke tests); large datasets have absolute default paths. Under stdbuf (GNU
+# coreutils, when present) stdout and stderr are line-buffered, so the log keeps the order
+# in which an example printed its lines.
+# The summary cuts each result line at about 100 characters; the full line is in the log.
 # Fails when an example exits non-zero or prints no `result:` line. An example whose large
 # dataset is absent may print `result: skipped=1 reason=...` and exit 0: that is fine.
 set -u
@@ -15,11 +18,18 @@ set -u
 build=${1:?usage: sh scripts/demo.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-# The build folder as an absolute path, since the examples run from out/.
+# The build folder as an absolute path (the names in the table are relative to it).
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "demo: no build folder $1" >&2; exit 1; }
-mkdir -p out
 NN_REPO_ROOT=$root
 export NN_REPO_ROOT
+
+# Through the pipe to tee, stdout would be block-buffered and show up after the progress
+# lines on stderr; stdbuf makes both line-buffered.
+if command -v stdbuf >/dev/null 2>&1; then
+    linebuf="stdbuf -oL -eL"
+else
+    linebuf=""
+fi
 
 # OpenMP threads that spin while they wait can stall for milliseconds on a busy machine;
 # sleeping waiters keep the quick runs quick there (set it yourself to override).
@@ -48,7 +58,8 @@ for prog in "$build"/examples/*/*; do
     # Show the output as it comes and keep a copy; the pipe hides the exit code, so the
     # example's status goes through a file.
     start=$(now_ns)
-    { (cd out && "$prog"); echo $? >"$tmp/rc"; } 2>&1 | tee "$tmp/log"
+    # shellcheck disable=SC2086 # $linebuf is a command prefix or nothing
+    { $linebuf "$prog"; echo $? >"$tmp/rc"; } 2>&1 | tee "$tmp/log"
     end=$(now_ns)
     rc=$(cat "$tmp/rc")
     secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
@@ -77,7 +88,8 @@ fi
 
 echo "== summary =="
 awk -F '\t' '
-    { if (length($1) > w) w = length($1); name[NR] = $1; sec[NR] = $2; st[NR] = $3; res[NR] = $4 }
+    { if (length($1) > w) w = length($1); name[NR] = $1; sec[NR] = $2; st[NR] = $3
+      res[NR] = length($4) > 100 ? substr($4, 1, 97) "..." : $4 }
     END {
         printf "%-*s  %7s  %-7s  %s\n", w, "program", "seconds", "status", "result"
         for (i = 1; i <= NR; i++)

@@ -233,8 +233,20 @@ static void xml_text(FILE *f, const char *s) {
     }
 }
 
-/* A rough text width in pixels: Latin glyphs ~0.6 em, CJK and other wide glyphs ~1 em.
- * Only used to leave room for labels, so rough is fine. */
+/* Advance widths of printable ASCII (' ' to '~') in 1/100 em, from DejaVu Sans, the first
+ * font asked for and a wide one: Helvetica and Arial are narrower, so labels measured with
+ * it fit in those too. (A flat 0.6 em undercounts: "SGD+momentum" is 8.8 em, not 7.2.) */
+static const unsigned char ascii_width[95] = {
+    32, 40, 46, 84, 64, 95, 78, 27, 39, 39, 50, 84, 32, 36, 32, 34, /*  !"#$%&'()*+,-./ */
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 34, 34, 84, 84, 84, 53, /* 0-9 :;<=>?       */
+    100, 68, 69, 70, 77, 63, 58, 77, 75, 29, 29, 66, 56, 86, 75, 79, /* @A-O            */
+    60, 79, 69, 63, 61, 73, 68, 99, 69, 61, 69, 39, 34, 39, 84, 50, /* P-Z [\]^_        */
+    50, 61, 63, 55, 63, 62, 35, 63, 63, 28, 28, 58, 28, 97, 63, 61, /* `a-o             */
+    63, 63, 41, 52, 39, 63, 59, 82, 59, 59, 52, 64, 34, 64, 84,     /* p-z {|}~         */
+};
+
+/* Text width in pixels: ASCII from the table above, CJK and other wide glyphs 1 em, other
+ * letters (Greek, accented Latin) 0.7 em. Used to leave room for labels. */
 static double text_width(const char *s, double font_size) {
     double w = 0.0;
     const unsigned char *p = (const unsigned char *)s;
@@ -242,7 +254,10 @@ static double text_width(const char *s, double font_size) {
         unsigned cp;
         int n = utf8_len(p, &cp);
         if (n == 0) n = 1, cp = 0xfffd;
-        w += (cp >= 0x1100 ? 1.0 : 0.6) * font_size;
+        double em = cp >= 0x20 && cp < 0x7f ? ascii_width[cp - 0x20] / 100.0
+                    : cp >= 0x1100          ? 1.0
+                                            : 0.7;
+        w += em * font_size;
         p += n;
     }
     return w;
@@ -335,7 +350,7 @@ static void svg_write(FILE *f, const char *title, const char *xlabel, const char
         double w = text_width(series_label(&series[k], k, buf, sizeof buf), font);
         if (w > legend_w) legend_w = w;
     }
-    if (nseries > 0) legend_w += 44.0; /* swatch, gaps and box padding */
+    if (nseries > 0) legend_w += 50.0; /* 38 before the text (swatch, gaps), 12 after it */
 
     int has_title = title && *title, has_xl = xlabel && *xlabel, has_yl = ylabel && *ylabel;
     double left = 14.0 + (has_yl ? 22.0 : 0.0) + ylab_w + 10.0;

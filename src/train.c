@@ -340,14 +340,32 @@ char *(nn_out_path)(char *buf, size_t size, const char *dir, const char *file) {
         return NULL;
     }
     if (!dir || !dir[0]) dir = ".";
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        nn_set_last_error("cannot create folder %s: %s", dir, strerror(errno));
-        return NULL;
-    }
     int n = snprintf(buf, size, "%s/%s", dir, file);
     if (n < 0 || (size_t)n >= size) {
         nn_set_last_error("path %s/%s is too long", dir, file);
         return NULL;
+    }
+    /* Like mkdir -p: make each missing folder on the way, outermost first. buf holds
+     * "dir/file" here, so cutting it at each '/' inside dir gives the prefixes. */
+    size_t dlen = strlen(dir);
+    for (size_t i = 1; i <= dlen; i++) {
+        if (i < dlen && buf[i] != '/') continue;
+        if (buf[i - 1] == '/') continue; /* "a//b" or a trailing '/': nothing new to make */
+        char saved = buf[i];
+        buf[i] = '\0';
+        int made = mkdir(buf, 0777) == 0 || errno == EEXIST;
+        int err = errno;
+        struct stat st;
+        if (made && (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            made = 0;
+            err = ENOTDIR; /* a file is in the way */
+        }
+        if (!made) {
+            nn_set_last_error("cannot create folder %s: %s", buf, strerror(err));
+            buf[i] = saved;
+            return NULL;
+        }
+        buf[i] = saved;
     }
     return buf;
 }

@@ -352,9 +352,45 @@ static void test_out_path(void **state) {
     char small[8];
     assert_null(nn_out_path(small, sizeof small, dir, "long_name.svg"));
     assert_non_null(strstr(nn_last_error(), "too long"));
-    assert_null(nn_out_path(buf, sizeof buf, "/nonexistent_nn_dir/sub", "a.svg"));
+    /* A file where a folder should be: cannot be made (even as root). */
+    char blocker[160], under[200];
+    snprintf(blocker, sizeof blocker, "%s/plain_file", dir);
+    FILE *f = fopen(blocker, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_null(nn_out_path(buf, sizeof buf, blocker, "a.svg"));
     assert_non_null(strstr(nn_last_error(), "cannot create"));
+    snprintf(under, sizeof under, "%s/sub", blocker);
+    assert_null(nn_out_path(buf, sizeof buf, under, "a.svg"));
+    assert_non_null(strstr(nn_last_error(), "cannot create"));
+    remove(blocker);
     rmdir(dir);
+}
+
+static void test_out_path_nested(void **state) {
+    (void)state;
+    /* Missing parents are made too, like mkdir -p. */
+    char top[128], mid[160], deep[200], buf[256];
+    snprintf(top, sizeof top, "/tmp/nn_test_train_nest_%ld", (long)getpid());
+    snprintf(mid, sizeof mid, "%s/a", top);
+    snprintf(deep, sizeof deep, "%s/b/", mid); /* a trailing '/' is fine */
+    assert_non_null(nn_out_path(buf, sizeof buf, deep, "x.svg"));
+    assert_non_null(strstr(buf, "/a/b/"));
+    assert_non_null(strstr(buf, "x.svg"));
+    struct stat st;
+    char b[200];
+    snprintf(b, sizeof b, "%s/b", mid);
+    assert_int_equal(stat(b, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    FILE *f = fopen(buf, "w"); /* the path is usable */
+    assert_non_null(f);
+    fclose(f);
+    assert_non_null(nn_out_path(buf, sizeof buf, deep, "y.svg")); /* all there now: fine */
+    snprintf(buf, sizeof buf, "%s/b/x.svg", mid);
+    assert_int_equal(remove(buf), 0);
+    assert_int_equal(rmdir(b), 0);
+    assert_int_equal(rmdir(mid), 0);
+    assert_int_equal(rmdir(top), 0);
 }
 
 int main(void) {
@@ -371,6 +407,7 @@ int main(void) {
         NN_TEST(test_penalty_gradients),
         NN_TEST(test_clipping_bounds_the_norm),
         NN_TEST(test_out_path),
+        NN_TEST(test_out_path_nested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

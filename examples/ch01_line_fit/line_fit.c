@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
     w->data[0] = 0.0f;
     b->data[0] = 0.0f;
     nn_optim *opt = nn_sgd_new(model, lr, 0.0f, 0.0f);
-    printf("training with autograd + nn_sgd (eta = %g):\n", lr);
+    printf("training with autograd + nn_sgd_new (eta = %g):\n", lr);
     float loss = 0.0f;
     double t0 = nn_seconds();
     for (int s = 1; s <= steps; s++) {

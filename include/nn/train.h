@@ -136,8 +136,9 @@ int nn_diagnose(FILE *f, const nn_model *m, const nn_probe *probes, int nprobes,
                 const float *before);
 
 /* ---- where examples write their pictures --------------------------------------------------
- * dir + "/" + file into buf, creating dir (one level) if needed; returns buf, or NULL with
- * nn_last_error() set when dir cannot be made or the path does not fit. */
+ * dir + "/" + file into buf, creating dir and any missing parent folders (like mkdir -p);
+ * returns buf, or NULL with nn_last_error() set when a folder cannot be made (e.g. a file is
+ * in the way) or the path does not fit. */
 char *nn_out_path(char *buf, size_t size, const char *dir, const char *file);
 
 /* Misuse errors name your file:line (see nn/base.h). */
