@@ -274,16 +274,20 @@ nn_tensor *(nn_image_resize)(const nn_tensor *img, int h, int w) {
         return NULL;
     }
     nn_tensor *out = new_image(img, c, h, w);
-    /* One channel at a time: our planes are exactly stb's 1-channel images. The triangle
-     * filter is bilinear interpolation when enlarging and an area average when shrinking;
-     * its weights are >= 0 and sum to 1, so the values stay in the input's range. */
+    /* One channel at a time: our planes are exactly stb's 1-channel images. Each axis gets
+     * its own filter: the triangle filter (bilinear interpolation) where it grows or keeps
+     * its size, the box filter (an area average) where it shrinks. Both have weights >= 0
+     * that sum to 1, so the values stay in the input's range. (stb_image_resize 0.97's
+     * triangle filter fails an assert and aborts on about one shrink ratio in five, e.g.
+     * 160 -> 106 or 7 -> 5: stb issue #1449. Its box filter has no such problem.) */
+    stbir_filter fx = w < W ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
+    stbir_filter fy = h < H ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
     for (int k = 0; k < c; k++) {
         const float *src = img->data + (size_t)k * H * W;
         float *dst = out->data + (size_t)k * h * w;
-        if (!stbir_resize_float_generic(src, W, H, W * (int)sizeof(float), dst, w, h,
-                                        w * (int)sizeof(float), 1, STBIR_ALPHA_CHANNEL_NONE, 0,
-                                        STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
-                                        STBIR_COLORSPACE_LINEAR, NULL)) {
+        if (!stbir_resize(src, W, H, W * (int)sizeof(float), dst, w, h, w * (int)sizeof(float),
+                          STBIR_TYPE_FLOAT, 1, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                          STBIR_EDGE_CLAMP, fx, fy, STBIR_COLORSPACE_LINEAR, NULL)) {
             nn_tensor_free(out);
             nn_fail("nn_image_resize", NULL, "stb_image_resize failed for %s -> (%d, %d)",
                     SHAPE(img), h, w);

@@ -264,7 +264,16 @@ static void test_resize_bilinear(void **state) {
     assert_true(h2->data[0] < 0.5f && h2->data[2] < 0.5f);
     assert_true(h2->data[1] > 0.5f && h2->data[3] > 0.5f);
 
-    nn_tensor *all[] = {row, big, img, same, check, small, large, flat, flat2, halves, h2};
+    /* shrink ratios where stb's triangle filter used to abort (160 -> 106, 7 -> 5), and one
+     * axis growing while the other shrinks: a constant stays constant */
+    nn_tensor *odd = nn_full(0.6f, NN_SHAPE(1, 160, 7));
+    nn_tensor *odd2 = nn_image_resize(odd, 106, 5);
+    nn_tensor *odd3 = nn_image_resize(odd, 200, 5);
+    for (size_t i = 0; i < odd2->size; i++) assert_true(fabsf(odd2->data[i] - 0.6f) < 1e-5f);
+    for (size_t i = 0; i < odd3->size; i++) assert_true(fabsf(odd3->data[i] - 0.6f) < 1e-5f);
+
+    nn_tensor *all[] = {row, big, img, same, check, small, large, flat, flat2, halves, h2,
+                        odd, odd2, odd3};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) nn_tensor_free(all[i]);
 }
 

@@ -35,8 +35,9 @@ nn_tensor *nn_image_load(const char *path, int channels);
  * Returns 0, or -1 with nn_last_error() set (e.g. the folder does not exist). */
 int nn_image_save_png(const char *path, const nn_tensor *img);
 
-/* Resize to (C, h, w) with a triangle (bilinear) filter that averages when shrinking, so
- * values never leave the input's range. An (H, W) input gives (h, w). */
+/* Resize to (C, h, w): bilinear (a triangle filter) along an axis that grows, an area
+ * average (a box filter) along one that shrinks, so values never leave the input's range.
+ * An (H, W) input gives (h, w). */
 nn_tensor *nn_image_resize(const nn_tensor *img, int h, int w);
 
 /* Enlarge each pixel to a factor x factor block (nearest neighbour): for looking at small
