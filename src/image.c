@@ -263,6 +263,23 @@ int (nn_image_save_png)(const char *path, const nn_tensor *img) {
     return 0;
 }
 
+/* nn_image_save_png into dir/file (folders made as needed), saying where it went or why not:
+ * the three steps every example did after making a picture. */
+int (nn_image_save_png_in)(const char *dir, const char *file, const nn_tensor *img) {
+    if (!file) {
+        nn_fail("nn_image_save_png_in", "pass a file name such as \"out.png\"", "file is NULL");
+        return -1;
+    }
+    char path[4096];
+    if (nn_out_path(path, sizeof path, dir, file) && nn_image_save_png(path, img) == 0) {
+        printf("wrote %s\n", path);
+        return 0;
+    }
+    fprintf(stderr, "could not write %s/%s: %s\n", dir && dir[0] ? dir : ".", file,
+            nn_last_error());
+    return -1;
+}
+
 /* ---- resize, enlarge, grey --------------------------------------------------------------- */
 
 nn_tensor *(nn_image_resize)(const nn_tensor *img, int h, int w) {

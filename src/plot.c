@@ -14,6 +14,7 @@
  */
 #include "nn/plot.h"
 #include "nn/base.h"
+#include "nn/train.h" /* nn_out_path */
 
 #include <errno.h>
 #include <math.h>
@@ -508,6 +509,25 @@ int (nn_plot_svg)(const char *path, const char *title, const char *xlabel, const
     }
     free(tmp);
     return 0;
+}
+
+/* The three steps every example did after drawing a chart: join the path (making folders),
+ * write, and tell the user where it went or why it did not. */
+int (nn_plot_svg_in)(const char *dir, const char *file, const char *title, const char *xlabel,
+                     const char *ylabel, const nn_series *series, int nseries) {
+    if (!file) {
+        nn_fail("nn_plot_svg_in", "pass a file name such as \"loss.svg\"", "file is NULL");
+        return -1;
+    }
+    char path[4096];
+    if (nn_out_path(path, sizeof path, dir, file) &&
+        nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0) {
+        printf("wrote %s\n", path);
+        return 0;
+    }
+    fprintf(stderr, "could not write %s/%s: %s\n", dir && dir[0] ? dir : ".", file,
+            nn_last_error());
+    return -1;
 }
 
 /* ---- ASCII ------------------------------------------------------------------------------ */

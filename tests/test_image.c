@@ -117,6 +117,42 @@ static void test_save_into_missing_folder_fails_cleanly(void **state) {
     nn_tensor_free(img);
 }
 
+static void test_save_png_in_makes_folders(void **state) {
+    (void)state;
+    nn_tensor *img = nn_ones(NN_SHAPE(1, 2, 3));
+    img->data[1] = 0.0f;
+    char nested[300];
+    snprintf(nested, sizeof nested, "%s", in_dir("new/deeper"));
+    assert_int_equal(nn_image_save_png_in(nested, "x.png", img), 0);
+    const char *path = in_dir("new/deeper/x.png");
+    nn_tensor *back = nn_image_load(path, 0);
+    assert_non_null(back);
+    assert_int_equal(back->shape[0], 1);
+    assert_int_equal(back->shape[1], 2);
+    assert_int_equal(back->shape[2], 3);
+    assert_floats_near(back->data, img->data, 6, 1e-6f);
+    assert_false(file_exists(in_dir("new/deeper/x.png.tmp")));
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(rmdir(nested), 0);
+    assert_int_equal(rmdir(in_dir("new")), 0);
+    nn_tensor_free(back);
+    nn_tensor_free(img);
+}
+
+static void test_save_png_in_file_in_the_way(void **state) {
+    (void)state;
+    nn_tensor *img = nn_ones(NN_SHAPE(1, 2, 2));
+    spit(in_dir("blocker"), "", 0); /* a file where a folder should be */
+    assert_int_equal(nn_image_save_png_in(in_dir("blocker/sub"), "x.png", img), -1);
+    EXPECT_LAST_ERROR("cannot create folder", "blocker");
+    struct stat st;
+    assert_int_equal(stat(in_dir("blocker"), &st), 0);
+    assert_true(S_ISREG(st.st_mode) && st.st_size == 0); /* the file is left as it was */
+    assert_int_equal(count_files(), 1);
+    EXPECT_NN_ERROR(nn_image_save_png_in(dir, NULL, img), "nn_image_save_png_in", "NULL");
+    nn_tensor_free(img);
+}
+
 static void test_load_missing_file(void **state) {
     (void)state;
     const char *path = in_dir("missing.png");
@@ -352,6 +388,8 @@ int main(void) {
         IO_TEST(test_png_round_trip_rgb),
         IO_TEST(test_png_grey_2d_and_clamping),
         IO_TEST(test_save_into_missing_folder_fails_cleanly),
+        IO_TEST(test_save_png_in_makes_folders),
+        IO_TEST(test_save_png_in_file_in_the_way),
         IO_TEST(test_load_missing_file),
         IO_TEST(test_load_text_and_empty_files),
         IO_TEST(test_load_truncated_png),

@@ -1,9 +1,12 @@
 /* tests/test_plot.c — SVG and ASCII charts: well-formed output, escaping, NaN handling,
  * failure without a half-written file, and the layout of the terminal chart. */
 #include "testing.h"
+#include "scratch_dir.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -238,6 +241,69 @@ static void test_svg_misuse(void **state) {
     assert_false(file_exists(path));
 }
 
+/* Send fd (1 = stdout, 2 = stderr) into the file `path` until uncapture(fd, <the result>). */
+static int capture(int fd, const char *path) {
+    fflush(fd == 1 ? stdout : stderr);
+    int saved = dup(fd), f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && f >= 0 && dup2(f, fd) == fd);
+    close(f);
+    return saved;
+}
+
+static void uncapture(int fd, int saved) {
+    fflush(fd == 1 ? stdout : stderr);
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+}
+
+static void test_svg_in_makes_folders_and_says_where(void **state) {
+    (void)state;
+    float y[3] = {1, 2, 3};
+    nn_series s = {"y", NULL, y, 3, NN_PLOT_LINE};
+    char nested[300], chart[320], said[400];
+    snprintf(nested, sizeof nested, "%s", in_dir("new/deeper"));
+    snprintf(chart, sizeof chart, "%s/chart.svg", nested);
+    int saved = capture(1, in_dir("stdout.txt"));
+    int rc = nn_plot_svg_in(nested, "chart.svg", "chart title", "x", "y", &s, 1);
+    uncapture(1, saved);
+    assert_int_equal(rc, 0);
+    char *svg = read_all(chart);
+    assert_svg_shape(svg);
+    assert_non_null(strstr(svg, ">chart title<"));
+    free(svg);
+    snprintf(said, sizeof said, "wrote %s\n", chart);
+    char *out = read_all(in_dir("stdout.txt"));
+    assert_string_equal(out, said); /* one line, the full path */
+    free(out);
+    assert_int_equal(remove(chart), 0);
+    assert_int_equal(rmdir(nested), 0);
+    assert_int_equal(rmdir(in_dir("new")), 0);
+}
+
+static void test_svg_in_file_in_the_way(void **state) {
+    (void)state;
+    float y[2] = {1, 2};
+    nn_series s = {"y", NULL, y, 2, NN_PLOT_LINE};
+    FILE *f = fopen(in_dir("blocker"), "w"); /* a file where a folder should be */
+    assert_non_null(f);
+    fclose(f);
+    char target[300], said[400];
+    snprintf(target, sizeof target, "%s", in_dir("blocker/sub"));
+    int saved = capture(2, in_dir("stderr.txt"));
+    int rc = nn_plot_svg_in(target, "chart.svg", "t", "x", "y", &s, 1);
+    uncapture(2, saved);
+    assert_int_equal(rc, -1);
+    EXPECT_LAST_ERROR("cannot create folder", "blocker");
+    snprintf(said, sizeof said, "could not write %s/chart.svg: %s\n", target, nn_last_error());
+    char *err = read_all(in_dir("stderr.txt"));
+    assert_string_equal(err, said);
+    free(err);
+    struct stat st;
+    assert_int_equal(stat(in_dir("blocker"), &st), 0);
+    assert_true(S_ISREG(st.st_mode) && st.st_size == 0); /* the file is left as it was */
+    EXPECT_NN_ERROR(nn_plot_svg_in(dir, NULL, "t", "x", "y", &s, 1), "nn_plot_svg_in", "NULL");
+}
+
 /* ---- ASCII ------------------------------------------------------------------------------ */
 
 static void test_ascii_layout(void **state) {
@@ -361,6 +427,8 @@ int main(void) {
         NN_TEST(test_svg_empty_and_degenerate),
         NN_TEST(test_svg_deterministic),
         NN_TEST(test_svg_misuse),
+        IO_TEST(test_svg_in_makes_folders_and_says_where),
+        IO_TEST(test_svg_in_file_in_the_way),
         NN_TEST(test_ascii_layout),
         NN_TEST(test_ascii_line_fills_gaps),
         NN_TEST(test_ascii_constant_nan_and_clamp),

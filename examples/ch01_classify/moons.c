@@ -66,17 +66,6 @@ static float predict(const mlp *net, nn_tensor *X, int *pred, const int *label) 
     return (float)right / (float)X->shape[0];
 }
 
-/* Write an SVG chart to DIR/file (DIR is made if needed); say where, or why not. */
-static void save_svg(const char *dir, const char *file, const char *title, const char *xlabel,
-                     const char *ylabel, const nn_series *series, int nseries) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) &&
-        nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
 int main(int argc, char **argv) {
     bool quick = nn_arg_flag(argc, argv, "--quick");
     uint64_t seed = nn_arg_seed(argc, argv, 42);
@@ -224,8 +213,8 @@ int main(int argc, char **argv) {
         {"held-out, class 1", cx[1], cy[1], cn[1], NN_PLOT_POINTS},
         {"decision boundary", bx, by, nb, NN_PLOT_POINTS},
     };
-    save_svg(out_dir, "moons.svg", "Two moons: held-out points and the learned boundary", "x1",
-             "x2", series, 3);
+    nn_plot_svg_in(out_dir, "moons.svg", "Two moons: held-out points and the learned boundary",
+                   "x1", "x2", series, 3);
 
     printf("result: test_acc=%.3f train_acc=%.3f loss=%.4f start_loss=%.4f ln2=%.4f steps=%d "
            "seconds=%.2f\n",

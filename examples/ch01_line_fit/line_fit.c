@@ -51,17 +51,6 @@ static void descend_by_hand(const float *x, const float *y, int n, float lr, int
     *b_out = b;
 }
 
-/* Write an SVG chart to DIR/file (DIR is made if needed); say where, or why not. */
-static void save_svg(const char *dir, const char *file, const char *title, const char *xlabel,
-                     const char *ylabel, const nn_series *series, int nseries) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) &&
-        nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
 int main(int argc, char **argv) {
     bool quick = nn_arg_flag(argc, argv, "--quick");
     uint64_t seed = nn_arg_seed(argc, argv, 42);
@@ -197,9 +186,10 @@ int main(int argc, char **argv) {
         {"true line y = 2x + 0.5", line_x, true_y, 2, NN_PLOT_LINE},
     };
     nn_plot_ascii(stdout, fit, 2, 60, 14);
-    save_svg(out_dir, "line_fit.svg", "Fitting y = w x + b by gradient descent", "x", "y", fit, 3);
-    save_svg(out_dir, "line_fit_lr.svg", "Learning rate: log10(loss) per step", "step",
-             "log10 loss", lr_series, nlr);
+    nn_plot_svg_in(out_dir, "line_fit.svg", "Fitting y = w x + b by gradient descent", "x", "y",
+                   fit, 3);
+    nn_plot_svg_in(out_dir, "line_fit_lr.svg", "Learning rate: log10(loss) per step", "step",
+                   "log10 loss", lr_series, nlr);
 
     printf("result: w=%.4f b=%.4f true_w=%g true_b=%g lsq_w=%.4f lsq_b=%.4f loss=%.5f "
            "grad_diff=%.2g\n",

@@ -47,17 +47,6 @@ static void library_losses(line l, nn_tensor *X, nn_tensor *Y, float *mae, float
     nn_graph_clear();
 }
 
-/* Write an SVG chart to DIR/file (DIR is made if needed); say where, or why not. */
-static void save_svg(const char *dir, const char *file, const char *title, const char *xlabel,
-                     const char *ylabel, const nn_series *series, int nseries) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) &&
-        nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
 int main(int argc, char **argv) {
     bool quick = nn_arg_flag(argc, argv, "--quick");
     uint64_t seed = nn_arg_seed(argc, argv, 42);
@@ -136,8 +125,8 @@ int main(int argc, char **argv) {
                            {"mean e^2 (MSE)", ws, mses, K, NN_PLOT_LINE}};
     printf("\nthe two losses as functions of w (b = 1):\n");
     nn_plot_ascii(stdout, curves, 2, 60, 14);
-    save_svg(out_dir, "loss_functions.svg", "Loss of y = w x + 1 as w varies", "w", "loss",
-             curves, 2);
+    nn_plot_svg_in(out_dir, "loss_functions.svg", "Loss of y = w x + 1 as w varies", "w",
+                   "loss", curves, 2);
 
     printf("result: best_w=%.1f best_b=%.1f sae=%.4f sse=%.4f mae=%.4f mse=%.4f sse_dup=%.4f "
            "mse_dup=%.4f lib_diff=%.2g\n",

@@ -69,17 +69,6 @@ static float eval_mse(const mlp *net, nn_tensor *X, nn_tensor *Y, float *pred_ou
     return mse;
 }
 
-/* Write an SVG chart to DIR/file (DIR is made if needed); say where, or why not. */
-static void save_svg(const char *dir, const char *file, const char *title, const char *xlabel,
-                     const char *ylabel, const nn_series *series, int nseries) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) &&
-        nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
 int main(int argc, char **argv) {
     bool quick = nn_arg_flag(argc, argv, "--quick");
     uint64_t seed = nn_arg_seed(argc, argv, 42);
@@ -200,7 +189,7 @@ int main(int argc, char **argv) {
     nn_plot_ascii(stdout, s, 3, 64, 18); /* (b) is drawn last and hides the truth it fits */
     char title[128];
     snprintf(title, sizeof title, "Fitting y = %s: without and with an activation", tgt.formula);
-    save_svg(out_dir, "why_activation.svg", title, "x", "y", s, 4);
+    nn_plot_svg_in(out_dir, "why_activation.svg", title, "x", "y", s, 4);
 
     printf("result: target=%s mse_linear=%.4f mse_tanh=%.2e mse_best_line=%.4f composed_w=%.4f "
            "composed_b=%.4f steps=%d seconds=%.2f\n",

@@ -204,13 +204,9 @@ int main(int argc, char **argv) {
 
     nn_series s[2] = {{"plain", curve_x, curve[0], npts, NN_PLOT_LINE},
                       {"augmented", curve_x, curve[1], npts, NN_PLOT_LINE}};
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_augment.svg") &&
-        nn_plot_svg(path, "12 training pictures: validation accuracy", "step",
-                    "validation accuracy", s, 2) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_augment.svg", "12 training pictures: validation accuracy",
+                   "step", "validation accuracy", s, 2);
     printf("\nvalidation accuracy per step\n");
     nn_plot_ascii(stdout, s, 2, 50, 10);
 

@@ -147,19 +147,12 @@ int main(int argc, char **argv) {
         path_s[k] = (nn_series){methods[k].name, w1[k], w2[k], k == NM - 1 ? 8 : steps + 1,
                                 NN_PLOT_LINE};
     }
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_convergence_loss.svg") &&
-        nn_plot_svg(path, "Ill-conditioned regression: loss per step", "step", "log10 loss", ls,
-                    NM) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_convergence_path.svg") &&
-        nn_plot_svg(path, "The path of (w1, w2) from (-2, -2) to the minimum (2, 3)", "w1", "w2",
-                    path_s, NM - 1) == 0) /* the diverging one would stretch the axes */
-        printf("wrote %s\n", path);
-    else
-        printf("could not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_convergence_loss.svg",
+                   "Ill-conditioned regression: loss per step", "step", "log10 loss", ls, NM);
+    nn_plot_svg_in(out_dir, "ch02_convergence_path.svg",
+                   "The path of (w1, w2) from (-2, -2) to the minimum (2, 3)", "w1", "w2", path_s,
+                   NM - 1); /* the diverging one would stretch the axes */
     printf("\nlog10 loss per step (without the diverging run, which would squash the rest)\n");
     nn_plot_ascii(stdout, ls, NM - 1, 60, 14);
 

@@ -150,13 +150,10 @@ int main(int argc, char **argv) {
     nn_series s[NC];
     for (int k = 0; k < NC; k++)
         s[k] = (nn_series){configs[k].name, NULL, curves[k], steps, NN_PLOT_LINE};
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_diagnostics.svg") &&
-        nn_plot_svg(path, "Training loss: healthy vs saturated vs dead ReLU", "step",
-                    "cross-entropy", s, NC) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_diagnostics.svg",
+                   "Training loss: healthy vs saturated vs dead ReLU", "step", "cross-entropy", s,
+                   NC);
     printf("\ncross-entropy per step\n");
     nn_plot_ascii(stdout, s, NC, 60, 12);
 

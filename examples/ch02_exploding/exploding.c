@@ -163,13 +163,9 @@ int main(int argc, char **argv) {
         for (int i = 0; i < steps; i++) lg[k][i] = log10f(runs[k].norm[i]); /* NaN is skipped */
         s[k] = (nn_series){runs[k].name, NULL, lg[k], steps, NN_PLOT_LINE};
     }
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_exploding.svg") &&
-        nn_plot_svg(path, "Gradient norm per step (before clipping)", "step", "log10 |g|", s,
-                    NR) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_exploding.svg", "Gradient norm per step (before clipping)",
+                   "step", "log10 |g|", s, NR);
     printf("\nlog10 |g| per step\n");
     nn_plot_ascii(stdout, s, NR, 60, 12);
 

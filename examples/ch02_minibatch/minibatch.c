@@ -137,13 +137,10 @@ int main(int argc, char **argv) {
                  batches[k]);
         s[k] = (nn_series){names[k], curve_x[k], curve[k], epochs + 1, NN_PLOT_LINE};
     }
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_minibatch.svg") &&
-        nn_plot_svg(path, "Same work, different batch sizes: validation loss", "epoch",
-                    "validation MSE", s, NB) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_minibatch.svg",
+                   "Same work, different batch sizes: validation loss", "epoch", "validation MSE",
+                   s, NB);
     printf("\nvalidation loss per epoch\n");
     nn_plot_ascii(stdout, s, NB, 50, 12);
 

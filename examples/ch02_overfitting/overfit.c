@@ -244,18 +244,10 @@ int main(int argc, char **argv) {
         {"baseline", xvs, b->pred, N_VAL, NN_PLOT_LINE},
         {"L2", xvs, l2->pred, N_VAL, NN_PLOT_LINE},
     };
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_overfit_curves.svg") &&
-        nn_plot_svg(path, "Overfitting: train vs validation loss", "step", "MSE", curves, 5) == 0)
-        printf("wrote %s\n", path);
-    else
-        printf("could not write a chart: %s\n", nn_last_error());
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_overfit_fit.svg") &&
-        nn_plot_svg(path, "24 noisy points: the big model vs the same model with L2", "x", "y",
-                    fit, 4) == 0)
-        printf("wrote %s\n", path);
-    else
-        printf("could not write a chart: %s\n", nn_last_error());
+    nn_plot_svg_in(out_dir, "ch02_overfit_curves.svg", "Overfitting: train vs validation loss",
+                   "step", "MSE", curves, 5);
+    nn_plot_svg_in(out_dir, "ch02_overfit_fit.svg",
+                   "24 noisy points: the big model vs the same model with L2", "x", "y", fit, 4);
     printf("\nbaseline: train (*) and validation (o) loss per step\n");
     nn_plot_ascii(stdout, curves, 2, 60, 12);
 

@@ -148,20 +148,11 @@ int main(int argc, char **argv) {
         gs[k] = (nn_series){setups[k].name, layer_no, log_grads[k], DEPTH + 1, NN_PLOT_LINE};
         ls[k] = (nn_series){setups[k].name, NULL, losses[k], steps, NN_PLOT_LINE};
     }
-    char path[512];
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_vanishing_grads.svg") &&
-        nn_plot_svg(path, "Gradient norm per layer at the start",
-                    "layer (1 = next to the input, 11 = output)", "log10 |dL/dW|", gs,
-                    N_SETUPS) == 0)
-        printf("\nwrote %s\n", path);
-    else
-        printf("\ncould not write a chart: %s\n", nn_last_error());
-    if (nn_out_path(path, sizeof path, out_dir, "ch02_vanishing_loss.svg") &&
-        nn_plot_svg(path, "Training loss of the same deep network", "step",
-                    "binary cross-entropy", ls, N_SETUPS) == 0)
-        printf("wrote %s\n", path);
-    else
-        printf("could not write a chart: %s\n", nn_last_error());
+    printf("\n");
+    nn_plot_svg_in(out_dir, "ch02_vanishing_grads.svg", "Gradient norm per layer at the start",
+                   "layer (1 = next to the input, 11 = output)", "log10 |dL/dW|", gs, N_SETUPS);
+    nn_plot_svg_in(out_dir, "ch02_vanishing_loss.svg", "Training loss of the same deep network",
+                   "step", "binary cross-entropy", ls, N_SETUPS);
     printf("\nlog10 |dL/dW| per layer (x: layer 1 .. 11)\n");
     nn_plot_ascii(stdout, gs, N_SETUPS, 44, 12);
 

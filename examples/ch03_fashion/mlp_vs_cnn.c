@@ -279,24 +279,6 @@ static void ascii_row(const float *const *imgs, char (*titles)[2][40], int count
     }
 }
 
-static void save_png(const char *dir, const char *file, const nn_tensor *img) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) && nn_image_save_png(path, img) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
-static void save_svg(const char *dir, const char *file, const char *title, const char *ylabel,
-                     const nn_series *series, int nseries) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) &&
-        nn_plot_svg(path, title, "epoch", ylabel, series, nseries) == 0)
-        printf("wrote %s\n", path);
-    else
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-}
-
 /* The 16 learned 3x3 kernels of conv1, each enlarged 16 times, in a 8 x 2 grid; and the 16
  * feature maps conv1 + relu makes of one test picture (the picture first), enlarged 3x. */
 static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char *dir) {
@@ -307,7 +289,7 @@ static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char
         nn_tensor_free(w);
     }
     nn_tensor *grid = nn_image_grid((const nn_tensor *const *)cells, 16, 8, 4);
-    save_png(dir, "ch03_cnn_conv1_kernels.png", grid);
+    nn_image_save_png_in(dir, "ch03_cnn_conv1_kernels.png", grid);
     nn_tensor_free(grid);
     for (int k = 0; k < 16; k++) nn_tensor_free(cells[k]);
 
@@ -326,7 +308,7 @@ static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char
     nn_set_grad_enabled(was_grad);
     nn_set_training(was_train);
     grid = nn_image_grid((const nn_tensor *const *)cells, 17, 9, 4);
-    save_png(dir, "ch03_cnn_feature_maps.png", grid);
+    nn_image_save_png_in(dir, "ch03_cnn_feature_maps.png", grid);
     nn_tensor_free(grid);
     for (int k = 0; k < 17; k++) nn_tensor_free(cells[k]);
 }
@@ -514,10 +496,11 @@ int main(int argc, char **argv) {
         loss_s[2 * i] = (nn_series){names[2 + 2 * i], xs, hist[i].train_loss, hist[i].epochs, NN_PLOT_LINE};
         loss_s[2 * i + 1] = (nn_series){names[3 + 2 * i], xs, hist[i].val_loss, hist[i].epochs, NN_PLOT_LINE};
     }
-    save_svg(out_dir, "ch03_fashion_accuracy.svg", "Fashion-MNIST: validation accuracy per epoch",
-             "accuracy", acc_s, nnets);
-    save_svg(out_dir, "ch03_fashion_loss.svg", "Fashion-MNIST: loss per epoch", "cross-entropy",
-             loss_s, 2 * nnets);
+    nn_plot_svg_in(out_dir, "ch03_fashion_accuracy.svg",
+                   "Fashion-MNIST: validation accuracy per epoch", "epoch", "accuracy", acc_s,
+                   nnets);
+    nn_plot_svg_in(out_dir, "ch03_fashion_loss.svg", "Fashion-MNIST: loss per epoch", "epoch",
+                   "cross-entropy", loss_s, 2 * nnets);
 
     /* ---- one line for tests and graders ---- */
     printf("result: data=%s train=%d test=%d", data_name, tr.n, test.n);

@@ -215,16 +215,6 @@ static nn_tensor *grey_to_rgb(const nn_tensor *g) {
     return out;
 }
 
-static void save_png(const char *dir, const char *file, const nn_tensor *img, int *written) {
-    char path[1024];
-    if (nn_out_path(path, sizeof path, dir, file) && nn_image_save_png(path, img) == 0) {
-        printf("wrote %s\n", path);
-        (*written)++;
-    } else {
-        fprintf(stderr, "could not write %s/%s: %s\n", dir, file, nn_last_error());
-    }
-}
-
 /* Drop alpha: (1|2|3|4, H, W) -> (1|3, H, W), an owned copy. */
 static nn_tensor *without_alpha(const nn_tensor *img) {
     int C = img->shape[0], H = img->shape[1], W = img->shape[2], keep = C >= 3 ? 3 : 1;
@@ -325,7 +315,7 @@ int main(int argc, char **argv) {
         nn_tensor *d = for_display(y, kr->grey ? 1 : C, H, W, kr->show);
         char file[96];
         snprintf(file, sizeof file, "ch03_kernel_%s.png", kr->name);
-        save_png(out_dir, file, d, &written);
+        written += nn_image_save_png_in(out_dir, file, d) == 0;
         cells[ncell] = (kr->grey && C == 3) ? grey_to_rgb(d) : nn_clone(d);
         titles[ncell++] = kr->name;
         nn_tensor_free(d);
@@ -334,12 +324,12 @@ int main(int argc, char **argv) {
     nn_tensor *mag = nn_sqrt(nn_add_scalar(nn_add(nn_square(gx), nn_square(gy)), 1e-12f));
     printf("edge_magnitude = sqrt(sobel_x^2 + sobel_y^2): %s\n", nn_shape_str(mag, s1, sizeof s1));
     nn_tensor *md = for_display(mag, 1, H, W, SHOW_ABS);
-    save_png(out_dir, "ch03_kernel_edge_magnitude.png", md, &written);
+    written += nn_image_save_png_in(out_dir, "ch03_kernel_edge_magnitude.png", md) == 0;
     cells[ncell] = C == 3 ? grey_to_rgb(md) : nn_clone(md);
     titles[ncell++] = "edge_magnitude";
 
     nn_tensor *grid = nn_image_grid((const nn_tensor *const *)cells, ncell, 3, 4);
-    save_png(out_dir, "ch03_kernels_grid.png", grid, &written);
+    written += nn_image_save_png_in(out_dir, "ch03_kernels_grid.png", grid) == 0;
     printf("grid order (left to right, top to bottom):");
     for (int i = 0; i < ncell; i++) printf(" %s", titles[i]);
     printf("\n");
@@ -353,7 +343,7 @@ int main(int argc, char **argv) {
         nn_tensor_free(k);
     }
     nn_tensor *kgrid = nn_image_grid((const nn_tensor *const *)kimg, NK, NK, 4);
-    save_png(out_dir, "ch03_kernels_weights.png", kgrid, &written);
+    written += nn_image_save_png_in(out_dir, "ch03_kernels_weights.png", kgrid) == 0;
 
     /* ---- one output value, step by step: Sobel x at a vertical edge ---- */
     const kernel *sx = &kernels[4];
@@ -429,7 +419,7 @@ int main(int argc, char **argv) {
         nn_image_scale_nearest(nn_reshape(ap4, NN_SHAPE(1, ap4->shape[2], ap4->shape[3])), 4),
     };
     nn_tensor *pgrid = nn_image_grid((const nn_tensor *const *)p_imgs, 4, 4, 4);
-    save_png(out_dir, "ch03_pooling.png", pgrid, &written);
+    written += nn_image_save_png_in(out_dir, "ch03_pooling.png", pgrid) == 0;
     printf("  (ch03_pooling.png: edges, max pool 2, max pool 4, avg pool 4; pooled maps enlarged)\n");
 
     printf("result: kernels=%d height=%d width=%d channels=%d step_sum=%.4f step_conv=%.4f "

@@ -35,6 +35,11 @@ nn_tensor *nn_image_load(const char *path, int channels);
  * Returns 0, or -1 with nn_last_error() set (e.g. the folder does not exist). */
 int nn_image_save_png(const char *path, const nn_tensor *img);
 
+/* For example programs and quick scripts: nn_image_save_png into dir/file (missing folders
+ * are made, see nn_out_path), then print "wrote <path>" to stdout, or "could not write
+ * <dir>/<file>: <nn_last_error()>" to stderr. Returns 0 or -1. */
+int nn_image_save_png_in(const char *dir, const char *file, const nn_tensor *img);
+
 /* Resize to (C, h, w): bilinear (a triangle filter) along an axis that grows, an area
  * average (a box filter) along one that shrinks, so values never leave the input's range.
  * An (H, W) input gives (h, w). */
@@ -159,6 +164,7 @@ int nn_model_load(nn_model *m, const char *path);
 
 #define nn_image_load(...) NN_AT(nn_image_load(__VA_ARGS__))
 #define nn_image_save_png(...) NN_AT(nn_image_save_png(__VA_ARGS__))
+#define nn_image_save_png_in(...) NN_AT(nn_image_save_png_in(__VA_ARGS__))
 #define nn_image_resize(...) NN_AT(nn_image_resize(__VA_ARGS__))
 #define nn_image_scale_nearest(...) NN_AT(nn_image_scale_nearest(__VA_ARGS__))
 #define nn_image_to_grey(...) NN_AT(nn_image_to_grey(__VA_ARGS__))

@@ -23,6 +23,12 @@ typedef struct nn_series {
 int nn_plot_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
                 const nn_series *series, int nseries);
 
+/* For example programs and quick scripts: nn_plot_svg into dir/file (missing folders are made,
+ * see nn_out_path), then print "wrote <path>" to stdout, or "could not write <dir>/<file>:
+ * <nn_last_error()>" to stderr. Returns 0 or -1. */
+int nn_plot_svg_in(const char *dir, const char *file, const char *title, const char *xlabel,
+                   const char *ylabel, const nn_series *series, int nseries);
+
 /* Draw the series on a width x height character grid (the plot area only, clamped to
  * 20x5 .. 400x200), each series with its own mark ('*', 'o', '+', 'x', '#', '@', then
  * again), with the y range on the left, the x range below and a legend line (none when
@@ -30,6 +36,7 @@ int nn_plot_svg(const char *path, const char *title, const char *xlabel, const c
 void nn_plot_ascii(FILE *f, const nn_series *series, int nseries, int width, int height);
 
 #define nn_plot_svg(...) NN_AT(nn_plot_svg(__VA_ARGS__))
+#define nn_plot_svg_in(...) NN_AT(nn_plot_svg_in(__VA_ARGS__))
 #define nn_plot_ascii(...) NN_AT(nn_plot_ascii(__VA_ARGS__))
 
 #endif
