@@ -1,6 +1,7 @@
-/* tests/scratch_dir.h — a fresh mkdtemp folder for each test that writes files, removed with
- * everything in it afterwards. Use IO_TEST(f) instead of NN_TEST(f), and in_dir("name") for
- * paths inside the folder (the last four results stay valid at once). */
+/* tests/scratch_dir.h — for tests that write files: a fresh mkdtemp folder for each test,
+ * removed with everything in it afterwards (use IO_TEST(f) instead of NN_TEST(f), and
+ * in_dir("name") for paths inside it; the last four results stay valid at once), and small
+ * whole-file helpers. */
 #ifndef NN_SCRATCH_DIR_H
 #define NN_SCRATCH_DIR_H
 
@@ -40,6 +41,43 @@ __attribute__((unused)) static const char *in_dir(const char *name) {
     k = (k + 1) % 4;
     snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
     return p[k];
+}
+
+/* ---- whole files ----------------------------------------------------------------------- */
+
+__attribute__((unused)) static int file_exists(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* The whole file, plus a NUL after it (so text can be used as a string); the caller frees. */
+__attribute__((unused)) static unsigned char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 4096, n = 0, got;
+    unsigned char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+/* Write exactly len bytes to path (replacing it). */
+__attribute__((unused)) static void spit(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (len) assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
 }
 
 #endif

@@ -35,22 +35,6 @@ static const char *listing(void) {
     return out;
 }
 
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    unsigned char *buf = malloc(1 << 16);
-    *len = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
-}
-
-static void spit(const char *path, const void *data, size_t len) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (len) assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
 /* ---- models ----------------------------------------------------------------------------- */
 
 /* 3 -> 4 -> out: fc1.W (3, 4), fc1.b (4), fc2.W (4, out), fc2.b (out). */

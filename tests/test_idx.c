@@ -46,15 +46,6 @@ static void write_file(const char *path, const unsigned char *bytes, size_t len,
     }
 }
 
-static unsigned char *read_raw(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    unsigned char *buf = malloc(1 << 16);
-    *len = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
-}
-
 /* An image file of n images rows x cols; returns its path. */
 static const char *images_file(const char *name, uint32_t n, uint32_t rows, uint32_t cols, bool gz) {
     static unsigned char buf[1 << 16];
@@ -250,7 +241,7 @@ static void test_truncated_gzip_stream(void **state) {
     /* a whole gzip file, then its compressed bytes cut short or damaged */
     const char *path = images_file("z.gz", 20, 10, 10, true);
     size_t len;
-    unsigned char *raw = read_raw(path, &len);
+    unsigned char *raw = slurp(path, &len);
     write_file(in_dir("zcut.gz"), raw, len / 2, false);
     assert_null(nn_idx_load_images(in_dir("zcut.gz"), 0));
     EXPECT_LAST_ERROR("zcut.gz", "truncated");

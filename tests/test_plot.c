@@ -16,33 +16,6 @@ static void temp_path(char *buf, size_t size, const char *name) {
     snprintf(buf, size, "/tmp/nn_test_plot_%ld_%s.svg", (long)getpid(), name);
 }
 
-static int file_exists(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f) fclose(f);
-    return f != NULL;
-}
-
-/* The whole file as a NUL-terminated string (the caller frees it). */
-static char *read_all(const char *path) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    fclose(f);
-    buf[len] = 0;
-    return buf;
-}
-
 static int count_of(const char *hay, const char *needle) {
     int n = 0;
     for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
@@ -115,7 +88,7 @@ static void test_svg_well_formed(void **state) {
     char path[256];
     temp_path(path, sizeof path, "well_formed");
     assert_int_equal(nn_plot_svg(path, "a & b <c>", "step \"t\"", "损失 loss", s, 3), 0);
-    char *svg = read_all(path);
+    char *svg = (char *)slurp(path, NULL);
     assert_svg_shape(svg);
     assert_int_equal(count_of(svg, "<polyline"), 2);    /* one per line series */
     assert_true(count_of(svg, "<circle") >= N);         /* one per point (+ legend dot) */
@@ -143,7 +116,7 @@ static void test_svg_skips_nonfinite(void **state) {
     char path[256];
     temp_path(path, sizeof path, "nan");
     assert_int_equal(nn_plot_svg(path, "gaps", "x", "y", s, 2), 0);
-    char *svg = read_all(path);
+    char *svg = (char *)slurp(path, NULL);
     assert_svg_shape(svg);
     for (char *p = svg; *p; p++) *p = (char)tolower((unsigned char)*p);
     assert_null(strstr(svg, "nan"));
@@ -176,7 +149,7 @@ static void test_svg_empty_and_degenerate(void **state) {
 
     /* No series at all: still a valid chart (axes, no data, no legend). */
     assert_int_equal(nn_plot_svg(path, NULL, NULL, NULL, NULL, 0), 0);
-    char *svg = read_all(path);
+    char *svg = (char *)slurp(path, NULL);
     assert_svg_shape(svg);
     assert_int_equal(count_of(svg, "<polyline"), 0);
     assert_true(count_of(svg, "<line") >= 10); /* grid and tick marks */
@@ -186,7 +159,7 @@ static void test_svg_empty_and_degenerate(void **state) {
     float one = 3.0f, flat[4] = {5, 5, 5, 5};
     nn_series s[2] = {{"one", NULL, &one, 1, NN_PLOT_LINE}, {"flat", NULL, flat, 4, NN_PLOT_LINE}};
     assert_int_equal(nn_plot_svg(path, "degenerate", "x", "y", s, 2), 0);
-    svg = read_all(path);
+    svg = (char *)slurp(path, NULL);
     assert_svg_shape(svg);
     assert_int_equal(count_of(svg, "<polyline"), 1);      /* the flat series */
     assert_non_null(strstr(svg, "<circle"));              /* the single point, as a dot */
@@ -198,7 +171,7 @@ static void test_svg_empty_and_degenerate(void **state) {
     /* An empty series (n = 0) with NULL arrays is fine too. */
     nn_series empty = {"nothing", NULL, NULL, 0, NN_PLOT_POINTS};
     assert_int_equal(nn_plot_svg(path, "empty", NULL, NULL, &empty, 1), 0);
-    svg = read_all(path);
+    svg = (char *)slurp(path, NULL);
     assert_svg_shape(svg);
     assert_non_null(strstr(svg, "nothing")); /* still in the legend */
     free(svg);
@@ -215,7 +188,7 @@ static void test_svg_deterministic(void **state) {
     temp_path(b, sizeof b, "det_b");
     assert_int_equal(nn_plot_svg(a, "loss", "step", "loss", &s, 1), 0);
     assert_int_equal(nn_plot_svg(b, "loss", "step", "loss", &s, 1), 0);
-    char *sa = read_all(a), *sb = read_all(b);
+    char *sa = (char *)slurp(a, NULL), *sb = (char *)slurp(b, NULL);
     assert_string_equal(sa, sb);
     /* Overwriting an existing file works (rename onto it) and leaves no temp file behind. */
     assert_int_equal(nn_plot_svg(a, "loss", "step", "loss", &s, 1), 0);
@@ -267,12 +240,12 @@ static void test_svg_in_makes_folders_and_says_where(void **state) {
     int rc = nn_plot_svg_in(nested, "chart.svg", "chart title", "x", "y", &s, 1);
     uncapture(1, saved);
     assert_int_equal(rc, 0);
-    char *svg = read_all(chart);
+    char *svg = (char *)slurp(chart, NULL);
     assert_svg_shape(svg);
     assert_non_null(strstr(svg, ">chart title<"));
     free(svg);
     snprintf(said, sizeof said, "wrote %s\n", chart);
-    char *out = read_all(in_dir("stdout.txt"));
+    char *out = (char *)slurp(in_dir("stdout.txt"), NULL);
     assert_string_equal(out, said); /* one line, the full path */
     free(out);
     assert_int_equal(remove(chart), 0);
@@ -295,7 +268,7 @@ static void test_svg_in_file_in_the_way(void **state) {
     assert_int_equal(rc, -1);
     EXPECT_LAST_ERROR("cannot create folder", "blocker");
     snprintf(said, sizeof said, "could not write %s/chart.svg: %s\n", target, nn_last_error());
-    char *err = read_all(in_dir("stderr.txt"));
+    char *err = (char *)slurp(in_dir("stderr.txt"), NULL);
     assert_string_equal(err, said);
     free(err);
     struct stat st;
