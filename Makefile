@@ -93,6 +93,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC) $(HEADERS)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
 
 demo: all
+	@sh scripts/deps.sh --data
 	@sh scripts/demo.sh $(BUILD)
 
 test: deps lib examples tests

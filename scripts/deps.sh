@@ -2,6 +2,8 @@
 # scripts/deps.sh — make sure the build's needs are present (run by `make deps`).
 #
 #   a C compiler (${CC:-cc}), pkg-config, cmocka, stb, zlib headers
+#   --data: also Debian's dataset-fashion-mnist, for the chapter 3 demo (`make demo`); if it
+#           cannot be installed the examples fall back to a small synthetic data set.
 #
 # Silent and fast when everything is there. When something is missing:
 #   Debian/Ubuntu  installs the missing packages with apt-get (as root, or through sudo);
@@ -32,6 +34,28 @@ check() {
         add zlib1g-dev
     fi
 }
+
+want_data=0
+[ "${1:-}" = "--data" ] && want_data=1
+fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+# apt-get as root, or through sudo; empty when neither is possible.
+root_cmd() {
+    if [ "$(id -u)" -eq 0 ]; then echo env
+    elif command -v sudo >/dev/null 2>&1; then echo "sudo env"
+    fi
+}
+
+# The data set is a nice-to-have: a failure here only means synthetic data in chapter 3.
+if [ "$want_data" = 1 ] && [ ! -f "$fashion" ] && command -v apt-get >/dev/null 2>&1 &&
+   [ -n "$(root_cmd)" ]; then
+    echo "deps: installing dataset-fashion-mnist (for the chapter 3 demo)"
+    # shellcheck disable=SC2046  # root_cmd is a command and its arguments
+    { $(root_cmd) DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      $(root_cmd) DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+          dataset-fashion-mnist; } >/dev/null ||
+        echo "deps: could not install dataset-fashion-mnist; chapter 3 falls back to synthetic data" >&2
+fi
 
 check
 [ -z "$missing" ] && exit 0
