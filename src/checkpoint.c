@@ -1,9 +1,10 @@
 /* src/checkpoint.c — save a model's parameters to a file and load them back
  * (format in include/nn/io.h and docs/en/checkpoint-format.md).
  *
- * Saving: write everything to a fresh temporary file in the target's folder, fsync it, then
- * rename it onto the target. rename() within one folder is atomic, so whoever opens the
- * path sees the old checkpoint or the new one, never half of one, even after a crash.
+ * Saving (through src/safe_file.c): write everything to a fresh temporary file in the
+ * target's folder, fsync it, then rename it onto the target. rename() within one folder is
+ * atomic, so whoever opens the path sees the old checkpoint or the new one, never half of
+ * one, even after a crash.
  *
  * Loading: read the whole file into memory and check all of it (magic, version, every
  * length against the bytes really there, the CRC-32, every name and shape against the
@@ -12,10 +13,7 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #define CKPT_MAGIC "NNCK"
@@ -79,27 +77,6 @@ static void w_floats(writer *w, const float *x, size_t n) {
     }
 }
 
-/* fsync the folder that holds path, so the rename itself survives a power cut. Best
- * effort: some file systems refuse, which costs durability, not correctness. */
-static void sync_folder(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = nn_xmalloc(2);
-        memcpy(dir, ".", 2);
-    } else {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        dir = nn_xmalloc(n + 1);
-        memcpy(dir, path, n);
-        dir[n] = 0;
-    }
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
 
 int nn_model_save(const nn_model *m, const char *path) {
     if (!m || !path) {
@@ -115,27 +92,12 @@ int nn_model_save(const nn_model *m, const char *path) {
             return -1;
         }
     }
-    size_t n = strlen(path);
-    char *tmp = nn_xmalloc(n + 12);
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
+    nn_safe_file out;
+    int e = nn_safe_open(&out, path);
+    if (e)
         return nn_set_last_error("nn_model_save: cannot create a temporary file next to '%s': %s",
                                  path, strerror(e));
-    }
-    fchmod(fd, 0644); /* mkstemp makes it private (0600); a checkpoint is an ordinary file */
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        remove(tmp);
-        free(tmp);
-        return nn_set_last_error("nn_model_save: cannot write '%s': %s", path, strerror(e));
-    }
-
+    FILE *f = out.f;
     writer w = {f, crc32(0L, Z_NULL, 0), 0};
     w_bytes(&w, CKPT_MAGIC, 4);
     w_u32(&w, CKPT_VERSION);
@@ -153,18 +115,8 @@ int nn_model_save(const nn_model *m, const char *path) {
     put_le32(tail, (uint32_t)w.crc); /* the checksum covers everything before it */
     if (!w.err && fwrite(tail, 1, 4, f) != 4) w.err = errno ? errno : EIO;
 
-    int e = w.err;
-    if (!e && fflush(f) != 0) e = errno ? errno : EIO;
-    if (!e && fsync(fileno(f)) != 0) e = errno;   /* on the disk before it gets the name */
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        remove(tmp);
-        free(tmp);
-        return nn_set_last_error("nn_model_save: cannot write '%s': %s", path, strerror(e));
-    }
-    free(tmp);
-    sync_folder(path);
+    e = nn_safe_commit(&out, path, w.err, true);
+    if (e) return nn_set_last_error("nn_model_save: cannot write '%s': %s", path, strerror(e));
     return 0;
 }
 

@@ -229,37 +229,19 @@ int (nn_image_save_png)(const char *path, const nn_tensor *img) {
     for (size_t p = 0; p < plane; p++)
         for (int k = 0; k < c; k++) pix[p * c + k] = to_byte(img->data[k * plane + p]);
 
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp) {
+    nn_safe_file out;
+    int e = nn_safe_open(&out, path);
+    if (e) {
         free(pix);
-        return nn_set_last_error("nn_image_save_png: out of memory for '%s'", path);
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        free(pix);
-        free(tmp);
         return nn_set_last_error("nn_image_save_png: cannot write '%s': %s", path, strerror(e));
     }
-    png_sink sink = {f, 0};
+    png_sink sink = {out.f, 0};
     int ok = stbi_write_png_to_func(png_write, &sink, w, h, c, pix, w * c);
     free(pix);
-    int e = 0;
     if (!ok) e = ENOMEM; /* stb could not allocate its buffers */
-    if (!e && sink.failed) e = errno ? errno : EIO;
-    if (!e && fflush(f) != 0) e = errno ? errno : EIO;
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        remove(tmp);
-        free(tmp);
-        return nn_set_last_error("nn_image_save_png: cannot write '%s': %s", path, strerror(e));
-    }
-    free(tmp);
+    else if (sink.failed) e = errno ? errno : EIO;
+    e = nn_safe_commit(&out, path, e, false);
+    if (e) return nn_set_last_error("nn_image_save_png: cannot write '%s': %s", path, strerror(e));
     return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include "nn.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,14 @@ int nn_norm_axis(const char *op, const nn_tensor *x, int axis);
 
 /* Set a tensor's shape fields from (ndim, shape); returns the element count. */
 size_t nn_set_shape(nn_tensor *t, int ndim, const int *shape);
+
+/* A file written under a temporary name and renamed onto its path when complete
+ * (src/safe_file.c). nn_safe_open returns 0 or an errno; write to s.f; then nn_safe_commit
+ * with the first write error (0 if none) renames (or removes the temporary file) and returns
+ * 0 or an errno. durable: fsync the file and its folder too (checkpoints). */
+typedef struct { FILE *f; char *tmp; } nn_safe_file;
+int nn_safe_open(nn_safe_file *s, const char *path);
+int nn_safe_commit(nn_safe_file *s, const char *path, int err, bool durable);
 
 /* Kernels: plain C, cache-friendly loops (the one place each hot loop lives). */
 /* C (M,N) += A (M,K) @ B (K,N) */

@@ -8,13 +8,11 @@
  *   3. map data to pixels (or character cells):  px = left + (x - xlo) / (xhi - xlo) * width
  *      (y grows downwards on screens, so py = top + (yhi - y) / (yhi - ylo) * height).
  *
- * The SVG is written to "<path>.tmp" and renamed onto <path>, so a reader never sees half a
+ * The SVG is written to a temporary file and renamed onto <path> (src/safe_file.c), so a reader never sees half a
  * chart. Every number is printed with a fixed number of decimals, so the same data always
  * gives the same file (handy for tests and diffs).
  */
-#include "nn/plot.h"
-#include "nn/base.h"
-#include "nn/train.h" /* nn_out_path */
+#include "internal.h" /* nn.h, nn_safe_file */
 
 #include <errno.h>
 #include <math.h>
@@ -485,29 +483,13 @@ int (nn_plot_svg)(const char *path, const char *title, const char *xlabel, const
     }
     if (check_series("nn_plot_svg", series, nseries) != 0) return -1;
 
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) return nn_set_last_error("nn_plot_svg: cannot write %s: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        free(tmp);
-        return nn_set_last_error("nn_plot_svg: cannot write %s: %s", path, strerror(e));
+    nn_safe_file out;
+    int e = nn_safe_open(&out, path);
+    if (!e) {
+        svg_write(out.f, title, xlabel, ylabel, series, nseries);
+        e = nn_safe_commit(&out, path, 0, false);
     }
-    svg_write(f, title, xlabel, ylabel, series, nseries);
-    int e = 0;
-    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
-    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        remove(tmp);
-        free(tmp);
-        return nn_set_last_error("nn_plot_svg: cannot write %s: %s", path, strerror(e));
-    }
-    free(tmp);
+    if (e) return nn_set_last_error("nn_plot_svg: cannot write %s: %s", path, strerror(e));
     return 0;
 }
 

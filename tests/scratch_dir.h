@@ -72,6 +72,22 @@ __attribute__((unused)) static unsigned char *slurp(const char *path, size_t *le
     return buf;
 }
 
+/* True when the folder of `path` holds no "<name>.tmp*" left over from writing <path>. */
+__attribute__((unused)) static int no_temp_left(const char *path) {
+    char folder[512], prefix[512];
+    const char *slash = strrchr(path, '/');
+    snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    snprintf(prefix, sizeof prefix, "%s.tmp", slash ? slash + 1 : path);
+    DIR *d = opendir(folder);
+    if (!d) return 1; /* no folder, no leftovers */
+    struct dirent *e;
+    int clean = 1;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) clean = 0;
+    closedir(d);
+    return clean;
+}
+
 /* Write exactly len bytes to path (replacing it). */
 __attribute__((unused)) static void spit(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");

@@ -131,15 +131,14 @@ static void test_svg_missing_dir_fails_cleanly(void **state) {
     (void)state;
     float y[3] = {1, 2, 3};
     nn_series s = {"y", NULL, y, 3, NN_PLOT_LINE};
-    char path[256], tmp[300];
+    char path[256];
     snprintf(path, sizeof path, "/tmp/nn_test_plot_%ld_no_such_dir/chart.svg", (long)getpid());
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_int_equal(nn_plot_svg(path, "t", "x", "y", &s, 1), -1);
     assert_true(strlen(nn_last_error()) > 0);
     assert_non_null(strstr(nn_last_error(), "nn_plot_svg"));
     assert_non_null(strstr(nn_last_error(), path));
     assert_false(file_exists(path));
-    assert_false(file_exists(tmp));
+    assert_true(no_temp_left(path));
 }
 
 static void test_svg_empty_and_degenerate(void **state) {
@@ -192,9 +191,7 @@ static void test_svg_deterministic(void **state) {
     assert_string_equal(sa, sb);
     /* Overwriting an existing file works (rename onto it) and leaves no temp file behind. */
     assert_int_equal(nn_plot_svg(a, "loss", "step", "loss", &s, 1), 0);
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", a);
-    assert_false(file_exists(tmp));
+    assert_true(no_temp_left(a));
     free(sa);
     free(sb);
     remove(a);

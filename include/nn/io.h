@@ -31,7 +31,7 @@ nn_tensor *nn_image_load(const char *path, int channels);
 
 /* Save an image ((C, H, W) with C = 1..4, or (H, W)) as an 8-bit PNG. Values are clamped to
  * 0..1 (NaN counts as 0) and rounded to the nearest of 256 levels, so a save -> load round
- * trip is exact to 0.5/255. Written to "<path>.tmp", then renamed onto path.
+ * trip is exact to 0.5/255. Written to "<path>.tmp.XXXXXX", then renamed onto path.
  * Returns 0, or -1 with nn_last_error() set (e.g. the folder does not exist). */
 int nn_image_save_png(const char *path, const nn_tensor *img);
 
