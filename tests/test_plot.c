@@ -39,18 +39,11 @@ static void assert_svg_shape(const char *svg) {
 
 /* Run nn_plot_ascii into memory and return the text (the caller frees it). */
 static char *ascii_chart(const nn_series *s, int n, int width, int height) {
-    /* A tmpfile rather than open_memstream: GCC warns (wrongly) that the memstream keeps
-     * the address of a local after return. */
     FILE *f = tmpfile();
     assert_non_null(f);
     nn_plot_ascii(f, s, n, width, height);
-    long len = ftell(f);
-    assert_true(len > 0);
-    char *text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    text[len] = 0;
+    char *text = stream_text(f);
+    assert_true(strlen(text) > 0);
     fclose(f);
     return text;
 }

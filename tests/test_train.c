@@ -9,18 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Everything written to a stream, as a string (the caller frees it). */
-static char *stream_text(FILE *f) {
-    long len = ftell(f);
-    assert_true(len >= 0);
-    char *text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    text[len] = 0;
-    return text;
-}
-
 /* ---- early stopping ---------------------------------------------------------------------- */
 
 static void test_early_stop_keeps_the_best(void **state) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <cmocka.h>
@@ -52,6 +53,20 @@ __attribute__((unused)) static void nn_test_handler(const nn_error *err, void *u
             if (!strstr(nn_last_error(), want_[k_]))                                   \
                 fail_msg("last error lacks \"%s\":\n%s", want_[k_], nn_last_error());  \
     } while (0)
+
+/* Everything written so far to a stream (e.g. a tmpfile()), as a string; the caller frees it.
+ * (tmpfile rather than open_memstream: GCC warns, wrongly, that a memstream keeps the address
+ * of a local after return.) */
+__attribute__((unused)) static char *stream_text(FILE *f) {
+    long len = ftell(f);
+    assert_true(len >= 0);
+    char *text = malloc((size_t)len + 1);
+    assert_non_null(text);
+    rewind(f);
+    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+    text[len] = 0;
+    return text;
+}
 
 /* Compare two float arrays elementwise within an absolute tolerance. */
 static inline void assert_floats_near(const float *got, const float *want, size_t n, float tol) {
