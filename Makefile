@@ -4,7 +4,8 @@
 #   make test       build and run the unit tests, the example smoke tests, the doc snippets
 #   make SANITIZE=1 test    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall
-# Missing packages (cmocka, stb, zlib) are installed by scripts/deps.sh on Debian/Ubuntu.
+#   make deps       install missing packages (cmocka, stb, zlib) with scripts/deps.sh
+# A plain `make` never runs a package manager; `make deps`, `make demo` and `make test` do.
 
 CC      ?= cc
 CFLAGS  ?= -O3 -g
@@ -35,12 +36,13 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
              $(OMP_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -DNN_BUILDING_LIBRARY
+LIB_CFLAGS = $(ALL_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
 LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS)
 
-LIB_SRCS  := $(sort $(wildcard src/*.c src/*/*.c))
+# The library: src/<layer>/<job>.c, e.g. src/core/graph.c (README.md, "Layout").
+LIB_SRCS  := $(sort $(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-HEADERS   := include/nn.h $(wildcard include/nn/*.h)
+HEADERS   := include/nn.h $(wildcard include/nn/*.h include/nn/*/*.h)
 STATIC    := $(BUILD)/libnn.a
 SHARED    := $(BUILD)/libnn.so
 
@@ -56,7 +58,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 .PHONY: all lib examples tests bench demo test deps install uninstall clean
 .DELETE_ON_ERROR:
 
-all: deps lib examples
+all: lib examples
 lib: $(STATIC) $(SHARED)
 examples: $(EX_BINS)
 tests: $(TEST_BINS)
@@ -65,12 +67,15 @@ bench: $(BENCH_BINS)
 deps:
 	@sh scripts/deps.sh
 
-# Nothing compiles before the packages are there (matters for make -j on a fresh machine).
-$(LIB_OBJS) $(EX_BINS) $(TEST_BINS) $(BENCH_BINS): | deps
+# Each object records the headers it includes (-MMD) in a .d file next to it; including
+# those files makes a change to one header rebuild only the objects that use it.
+DEPFLAGS = -MMD -MP
+-include $(LIB_OBJS:.o=.d)
+-include $(EX_BINS:=.d) $(TEST_BINS:=.d) $(BENCH_BINS:=.d)
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard src/*.h)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(STATIC): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -80,29 +85,38 @@ $(STATIC): $(LIB_OBJS)
 $(SHARED): $(LIB_OBJS)
 	$(CC) -shared -Wl,-soname,libnn.so.0 -o $@ $^ $(LIBS)
 
-$(BUILD)/examples/%: examples/%.c $(STATIC) $(HEADERS)
+$(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testing.h tests/scratch_dir.h $(STATIC) $(HEADERS)
+$(BUILD)/tests/%: tests/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $< -o $@ $(STATIC) $(CMOCKA_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(CMOCKA_LIBS) $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STATIC) $(HEADERS)
+$(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< -o $@ $(STATIC) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(LIBS)
 
-demo: all
+# demo and test install what is missing first, then build in a fresh make (which sees the
+# packages' pkg-config flags), so they work on a fresh machine, with -j too.
+demo:
 	@sh scripts/deps.sh --data
+	@$(MAKE) --no-print-directory lib examples
 	@sh scripts/demo.sh $(BUILD)
 
-test: deps lib examples tests
+test:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory lib examples tests
 	@BUILD=$(BUILD) CC="$(CC)" sh tests/run.sh
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include/nn $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/nn.h $(DESTDIR)$(PREFIX)/include/nn.h
 	install -m 644 include/nn/*.h $(DESTDIR)$(PREFIX)/include/nn/
+	for d in $(patsubst include/nn/%/,%,$(wildcard include/nn/*/)); do \
+	    install -d $(DESTDIR)$(PREFIX)/include/nn/$$d && \
+	    install -m 644 include/nn/$$d/*.h $(DESTDIR)$(PREFIX)/include/nn/$$d/ || exit 1; \
+	done
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libnn.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libnn.so.$(VERSION)
 	ln -sf libnn.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnn.so.0

@@ -31,7 +31,7 @@ typedef struct { double fwd, bwd; } timing;
  * (the node's function), fed a random output gradient, so nothing else is timed. */
 static timing time_conv(nn_tensor *x, nn_tensor *w, nn_tensor *b, int padding, bool reference,
                         int reps) {
-    bool was = nn_conv2d_set_reference(reference);
+    bool was = nn_set_conv2d_reference(reference);
     timing best = {1e30, 1e30};
     for (int r = 0; r < reps + 1; r++) {          /* the first run only warms up */
         double t0 = nn_seconds();
@@ -48,7 +48,7 @@ static timing time_conv(nn_tensor *x, nn_tensor *w, nn_tensor *b, int padding, b
         }
         nn_graph_clear();
     }
-    nn_conv2d_set_reference(was);
+    nn_set_conv2d_reference(was);
     return best;
 }
 
@@ -141,24 +141,24 @@ static void bench_kernels(int reps) {
 
 typedef struct {
     nn_conv2d_layer *c1, *c2;
-    nn_linear *fc1, *fc2;
+    nn_linear_layer *fc1, *fc2;
 } cnn;
 
 static nn_tensor *cnn_forward(const cnn *net, nn_tensor *x) {
     nn_tensor *h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(net->c1, x)), 2, 2);
     h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(net->c2, h)), 2, 2);
-    h = nn_relu(nn_linear_forward(net->fc1, nn_flatten(h)));
-    return nn_linear_forward(net->fc2, h);
+    h = nn_relu(nn_linear_layer_forward(net->fc1, nn_flatten(h)));
+    return nn_linear_layer_forward(net->fc2, h);
 }
 
 /* Images per second of forward + backward for the whole CNN (best of `reps` steps). */
 static double bench_step(const cnn *net, nn_model *m, nn_tensor *x, const int *labels,
                          bool reference, int reps, double *forward_share) {
-    bool was = nn_conv2d_set_reference(reference);
+    bool was = nn_set_conv2d_reference(reference);
     double best = 1e30, best_fwd = 0;
     for (int r = 0; r < reps + 1; r++) {
         double t0 = nn_seconds();
-        nn_tensor *loss = nn_cross_entropy(cnn_forward(net, x), labels);
+        nn_tensor *loss = nn_cross_entropy_loss(cnn_forward(net, x), labels);
         double t1 = nn_seconds();
         nn_model_zero_grad(m);
         nn_backward(loss);
@@ -169,7 +169,7 @@ static double bench_step(const cnn *net, nn_model *m, nn_tensor *x, const int *l
             best_fwd = t1 - t0;
         }
     }
-    nn_conv2d_set_reference(was);
+    nn_set_conv2d_reference(was);
     *forward_share = best_fwd / best;
     return BATCH / best;
 }
@@ -195,8 +195,8 @@ int main(int argc, char **argv) {
     cnn net = {
         nn_conv2d_layer_new(m, "conv1", 1, 16, 3, 1, 1, NN_INIT_HE),
         nn_conv2d_layer_new(m, "conv2", 16, 32, 3, 1, 1, NN_INIT_HE),
-        nn_linear_new(m, "fc1", 32 * 7 * 7, 128, NN_INIT_HE),
-        nn_linear_new(m, "fc2", 128, 10, NN_INIT_XAVIER),
+        nn_linear_layer_new(m, "fc1", 32 * 7 * 7, 128, NN_INIT_HE),
+        nn_linear_layer_new(m, "fc2", 128, 10, NN_INIT_XAVIER),
     };
     nn_tensor *x = nn_rand_uniform(0, 1, NN_SHAPE(BATCH, 1, 28, 28));
     int labels[BATCH];

@@ -17,8 +17,8 @@ int main(int argc, char **argv) {
     }
     nn_seed(1);
     nn_model *m = nn_model_new();
-    nn_linear *l1 = nn_linear_new(m, "fc1", 784, 256, NN_INIT_HE);
-    nn_linear *l2 = nn_linear_new(m, "fc2", 256, 10, NN_INIT_XAVIER);
+    nn_linear_layer *l1 = nn_linear_layer_new(m, "fc1", 784, 256, NN_INIT_HE);
+    nn_linear_layer *l2 = nn_linear_layer_new(m, "fc2", 256, 10, NN_INIT_XAVIER);
     nn_optim *adam = nn_adam_new(m, 1e-3f, 0.0f);
     nn_tensor *x = nn_rand_uniform(0, 1, NN_SHAPE(batch, 784));
     int *labels = malloc(sizeof(int) * (size_t)batch);
@@ -28,8 +28,8 @@ int main(int argc, char **argv) {
     float loss = 0;
     for (int s = 0; s < steps + 3; s++) { /* 3 warm-up steps are not counted */
         double t0 = nn_seconds();
-        nn_tensor *logits = nn_linear_forward(l2, nn_relu(nn_linear_forward(l1, x)));
-        nn_tensor *ce = nn_cross_entropy(logits, labels);
+        nn_tensor *logits = nn_linear_layer_forward(l2, nn_relu(nn_linear_layer_forward(l1, x)));
+        nn_tensor *ce = nn_cross_entropy_loss(logits, labels);
         nn_model_zero_grad(m);
         nn_backward(ce);
         nn_optim_step(adam);

@@ -1,5 +1,14 @@
 /* nn.h — libnn: a small, readable tensor + autograd library for learning neural networks.
- * Include this one header; the areas live in include/nn/, one header each. */
+ * Include this one header. The areas live in include/nn/, one folder per layer of the
+ * library and one header per job (README.md, "Layout"):
+ *   core/   errors, random numbers, the tensor, the graph (arena, tape, backward), the model
+ *   ops/    differentiable ops: elementwise, matmul, shape, reductions, softmax, convolution
+ *   net/    what networks are built from: init, layers, losses, penalties, optimizers
+ *   data/   files and data sets: images, IDX, Fashion-MNIST, checkpoints
+ *   train/  training aids: early stopping, progress bar, diagnostics, augmentation
+ *   viz/    pictures: SVG and ASCII charts
+ *   cli/    for example programs: argv flags, output folders
+ */
 #ifndef NN_H
 #define NN_H
 
@@ -7,20 +16,46 @@
 extern "C" {
 #endif
 
-#include "nn/base.h"
-#include "nn/tensor.h"
-#include "nn/graph.h"
-#include "nn/ops.h"
-#include "nn/model.h"
-#include "nn/layers.h"
-#include "nn/conv.h"
-#include "nn/loss.h"
-#include "nn/optim.h"
-#include "nn/gradcheck.h"
-#include "nn/plot.h"
-#include "nn/augment.h"
-#include "nn/train.h"
-#include "nn/io.h"
+#include "nn/core/errors.h"
+#include "nn/core/rng.h"
+#include "nn/core/clock.h"
+#include "nn/core/tensor.h"
+#include "nn/core/graph.h"
+#include "nn/core/model.h"
+#include "nn/core/gradcheck.h"
+
+#include "nn/ops/elementwise.h"
+#include "nn/ops/matmul.h"
+#include "nn/ops/shape.h"
+#include "nn/ops/reduce.h"
+#include "nn/ops/softmax.h"
+#include "nn/ops/conv.h"
+
+#include "nn/net/init.h"
+#include "nn/net/linear.h"
+#include "nn/net/conv_layer.h"
+#include "nn/net/dropout.h"
+#include "nn/net/loss.h"
+#include "nn/net/penalty.h"
+#include "nn/net/optim.h"
+
+#include "nn/data/image.h"
+#include "nn/data/idx.h"
+#include "nn/data/dataset.h"
+#include "nn/data/fashion_mnist.h"
+#include "nn/data/checkpoint.h"
+
+#include "nn/train/early_stop.h"
+#include "nn/train/progress.h"
+#include "nn/train/diagnostics.h"
+#include "nn/train/augment.h"
+
+#include "nn/viz/plot.h"
+
+#include "nn/cli/args.h"
+#include "nn/cli/out_path.h"
+
+#include "nn/call_sites.h"   /* last: your file:line in every error (user code only) */
 
 #ifdef __cplusplus
 }

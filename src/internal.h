@@ -39,6 +39,17 @@ void *nn_xrealloc(void *p, size_t bytes);
 /* Normalize an axis (negative counts from the end); reports misuse and returns -1 when bad. */
 int nn_norm_axis(const char *op, const nn_tensor *x, int axis);
 
+/* A tensor seen along one axis as (outer, n, inner): n = shape[axis], outer = the product of
+ * the dims before it, inner = the product of the dims after it. Element (o, k, i) sits at
+ * (o * n + k) * inner + i. Reductions, softmax and the slicing ops all use this view. */
+typedef struct { size_t outer, n, inner; } nn_axis_view;
+static inline nn_axis_view nn_axis_view_of(const nn_tensor *x, int axis) {
+    nn_axis_view v = {1, (size_t)x->shape[axis], 1};
+    for (int d = 0; d < axis; d++) v.outer *= (size_t)x->shape[d];
+    for (int d = axis + 1; d < x->ndim; d++) v.inner *= (size_t)x->shape[d];
+    return v;
+}
+
 /* The most elements one tensor may have: far beyond any real memory, small enough that
  * size * sizeof(float) and products of sizes cannot overflow size_t. */
 #define NN_MAX_ELEMENTS ((size_t)1 << 40)
@@ -65,6 +76,16 @@ void nn_kernel_matmul_tn(const float *A, const float *B, float *C, int M, int K,
  * the same result as nn_kernel_matmul_nn up to rounding; 1.1x (K = 9) to 8x faster on the
  * CNN's shapes (bench/bench_conv.c). Used by the convolution's fast path (src/ops_conv.c). */
 void nn_kernel_gemm_nn(const float *A, const float *B, float *C, int M, int K, int N);
+
+/* "v is a new maximum over best": larger, or the first NaN (a NaN then stays the maximum).
+ * So max and argmax propagate NaN as PyTorch does, wherever the NaN sits. */
+static inline bool nn_beats(float v, float best) { return v > best || (v != v && best == best); }
+
+/* Parameter p of m is trained (not frozen) and regularised (a weight, not a bias): what
+ * weight decay, L1 and L2 apply to. */
+static inline bool nn_param_decays(const nn_model *m, int p) {
+    return m->decay[p] && m->params[p]->requires_grad;
+}
 
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)

@@ -45,8 +45,8 @@ static void test_activations_values(void **state) {
     assert_floats_near(nn_leaky_relu(x, 0.1f)->data, (float[]){-0.2f, -0.05f, 0, 0.5f, 2}, 5, 1e-7f);
     assert_float_equal(nn_sigmoid(x)->data[2], 0.5f, 1e-7);
     assert_float_equal(nn_tanh(x)->data[4], tanhf(2), 1e-7);
-    assert_float_equal(nn_gelu(x)->data[4], 1.9545977f, 1e-5); /* PyTorch gelu(2, 'tanh') */
-    assert_float_equal(nn_gelu(x)->data[1], -0.1542859f, 1e-5);
+    assert_float_equal(nn_gelu_tanh(x)->data[4], 1.9545977f, 1e-5); /* PyTorch gelu(2, 'tanh') */
+    assert_float_equal(nn_gelu_tanh(x)->data[1], -0.1542859f, 1e-5);
 
     /* sigmoid stays finite at extremes */
     nn_tensor *big = nn_from_array((float[]){-1000, 1000}, NN_SHAPE(2));
@@ -83,17 +83,17 @@ static void test_losses_values(void **state) {
     /* zero logits: every class has probability 1/C, the loss is ln C */
     nn_tensor *z = nn_zeros(NN_SHAPE(3, 10));
     int labels[3] = {0, 5, 9};
-    assert_float_equal(nn_item(nn_cross_entropy(z, labels)), logf(10), 1e-6);
+    assert_float_equal(nn_item(nn_cross_entropy_loss(z, labels)), logf(10), 1e-6);
     /* a confident right answer costs almost nothing; huge logits stay finite */
     nn_tensor *zc = nn_from_array((float[]){100, 0, 0, 0, -100, 0}, NN_SHAPE(2, 3));
-    float ce = nn_item(nn_cross_entropy(zc, (const int[]){0, 2}));
+    float ce = nn_item(nn_cross_entropy_loss(zc, (const int[]){0, 2}));
     assert_true(isfinite(ce));
     assert_float_equal(ce, 0.5f * logf(2), 1e-6); /* row 0 costs ~0, row 1 ties two classes */
 
     /* BCE: z = 0 gives ln 2 whatever the target; large |z| stays finite */
     nn_tensor *bz = nn_from_array((float[]){0, 0, 80, -80}, NN_SHAPE(4));
     nn_tensor *bt = nn_from_array((float[]){1, 0, 1, 1}, NN_SHAPE(4));
-    float bce = nn_item(nn_bce_with_logits(bz, bt));
+    float bce = nn_item(nn_bce_with_logits_loss(bz, bt));
     assert_float_equal(bce, (2 * logf(2) + 0 + 80) / 4, 1e-4);
     nn_tensor *all[] = {p, t, z, zc, bz, bt};
     for (int i = 0; i < 6; i++) nn_tensor_free(all[i]);
@@ -193,9 +193,9 @@ static void test_dropout_modes(void **state) {
 static void test_model_block(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear *l1 = nn_linear_new(m, "fc1", 30, 40, NN_INIT_HE);
+    nn_linear_layer *l1 = nn_linear_layer_new(m, "fc1", 30, 40, NN_INIT_HE);
     float first = l1->W->data[5];
-    nn_linear *l2 = nn_linear_new(m, "fc2", 40, 10, NN_INIT_XAVIER); /* the block may move */
+    nn_linear_layer *l2 = nn_linear_layer_new(m, "fc2", 40, 10, NN_INIT_XAVIER); /* the block may move */
     assert_float_equal(l1->W->data[5], first, 0);
     assert_int_equal(m->count, 30 * 40 + 40 + 40 * 10 + 10);
     assert_ptr_equal(l1->W->data, m->data); /* parameters lie back to back */
@@ -213,7 +213,7 @@ static void test_model_block(void **state) {
     float a = sqrtf(6.0f / 50);
     for (size_t i = 0; i < l2->W->size; i++) assert_true(fabsf(l2->W->data[i]) <= a);
 
-    EXPECT_NN_ERROR(nn_linear_new(m, "fc1", 2, 2, NN_INIT_HE), "already exists");
+    EXPECT_NN_ERROR(nn_linear_layer_new(m, "fc1", 2, 2, NN_INIT_HE), "already exists");
     FILE *f = tmpfile();
     nn_model_summary(m, f);
     char *text = stream_text(f);

@@ -40,8 +40,8 @@ static const char *listing(void) {
 /* 3 -> 4 -> out: fc1.W (3, 4), fc1.b (4), fc2.W (4, out), fc2.b (out). */
 static nn_model *two_layers(int out) {
     nn_model *m = nn_model_new();
-    nn_linear_new(m, "fc1", 3, 4, NN_INIT_XAVIER);
-    nn_linear_new(m, "fc2", 4, out, NN_INIT_XAVIER);
+    nn_linear_layer_new(m, "fc1", 3, 4, NN_INIT_XAVIER);
+    nn_linear_layer_new(m, "fc2", 4, out, NN_INIT_XAVIER);
     for (size_t i = 0; i < m->count; i++) m->data[i] += 0.01f * (float)i; /* biases too */
     return m;
 }
@@ -248,7 +248,7 @@ static void test_architecture_mismatch(void **state) {
 
     /* one layer more: the model's fc3.W is not in the file */
     nn_model *deeper = two_layers(2);
-    nn_linear_new(deeper, "fc3", 2, 2, NN_INIT_XAVIER);
+    nn_linear_layer_new(deeper, "fc3", 2, 2, NN_INIT_XAVIER);
     before = snapshot(deeper);
     assert_int_equal(nn_model_load(deeper, path), -1);
     EXPECT_LAST_ERROR("fc3.W", "not in the checkpoint");
@@ -257,7 +257,7 @@ static void test_architecture_mismatch(void **state) {
 
     /* one layer less: the file's fc2.W is not in the model */
     nn_model *shallow = nn_model_new();
-    nn_linear_new(shallow, "fc1", 3, 4, NN_INIT_XAVIER);
+    nn_linear_layer_new(shallow, "fc1", 3, 4, NN_INIT_XAVIER);
     before = snapshot(shallow);
     assert_int_equal(nn_model_load(shallow, path), -1);
     EXPECT_LAST_ERROR("fc2.W", "not in the model");
@@ -266,15 +266,15 @@ static void test_architecture_mismatch(void **state) {
 
     /* other names, same shapes */
     nn_model *renamed = nn_model_new();
-    nn_linear_new(renamed, "hidden", 3, 4, NN_INIT_XAVIER);
-    nn_linear_new(renamed, "fc2", 4, 2, NN_INIT_XAVIER);
+    nn_linear_layer_new(renamed, "hidden", 3, 4, NN_INIT_XAVIER);
+    nn_linear_layer_new(renamed, "fc2", 4, 2, NN_INIT_XAVIER);
     assert_int_equal(nn_model_load(renamed, path), -1);
     EXPECT_LAST_ERROR("hidden.W");
 
     /* the same parameters created in another order still load (matched by name) */
     nn_model *swapped = nn_model_new();
-    nn_linear_new(swapped, "fc2", 4, 2, NN_INIT_XAVIER);
-    nn_linear_new(swapped, "fc1", 3, 4, NN_INIT_XAVIER);
+    nn_linear_layer_new(swapped, "fc2", 4, 2, NN_INIT_XAVIER);
+    nn_linear_layer_new(swapped, "fc1", 3, 4, NN_INIT_XAVIER);
     assert_int_equal(nn_model_load(swapped, path), 0);
     assert_memory_equal(nn_model_find(swapped, "fc1.W")->data, m->params[0]->data,
                         12 * sizeof(float));

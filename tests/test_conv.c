@@ -16,9 +16,9 @@
 #define FOR_BOTH_PATHS(body)                                                              \
     do {                                                                                  \
         for (int path_ = 0; path_ < 2; path_++) {                                         \
-            bool was_ = nn_conv2d_set_reference(path_ == 0);                              \
+            bool was_ = nn_set_conv2d_reference(path_ == 0);                              \
             body;                                                                         \
-            nn_conv2d_set_reference(was_);                                                \
+            nn_set_conv2d_reference(was_);                                                \
             nn_graph_clear();                                                             \
         }                                                                                 \
     } while (0)
@@ -203,7 +203,7 @@ static nn_tensor *conv_loss(nn_tensor **in, void *user) {
 }
 
 static void check_conv_grads(bool reference, int stride, int padding, int kh, int kw) {
-    bool was = nn_conv2d_set_reference(reference);
+    bool was = nn_set_conv2d_reference(reference);
     nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(2, 3, 5, 6)));
     nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(4, 3, kh, kw)));
     nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(4)));
@@ -219,7 +219,7 @@ static void check_conv_grads(bool reference, int stride, int padding, int kh, in
     nn_tensor_free(w);
     nn_tensor_free(b);
     nn_tensor_free(c.r);
-    nn_conv2d_set_reference(was);
+    nn_set_conv2d_reference(was);
 }
 
 static void test_conv_gradcheck(void **state) {
@@ -310,7 +310,7 @@ static void compare_paths(const conv_case *cc) {
     nn_tensor *r = nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->K, Ho, Wo));
     nn_tensor *out[2], *dx[2], *dw[2], *db[2];
     for (int path = 0; path < 2; path++) {
-        bool was = nn_conv2d_set_reference(path == 0);
+        bool was = nn_set_conv2d_reference(path == 0);
         nn_zero_grad(x);
         nn_zero_grad(w);
         if (b) nn_zero_grad(b);
@@ -324,7 +324,7 @@ static void compare_paths(const conv_case *cc) {
         dw[path] = nn_from_array(w->grad, 4, w->shape);
         db[path] = b ? nn_from_array(b->grad, 1, b->shape) : NULL;
         nn_graph_clear();
-        nn_conv2d_set_reference(was);
+        nn_set_conv2d_reference(was);
     }
     assert_close_rel(out[1]->data, out[0]->data, out[0]->size, 1e-4f, "y");
     assert_close_rel(dw[1]->data, dw[0]->data, dw[0]->size, 1e-4f, "dw");

@@ -40,10 +40,10 @@ static void test_shape_errors_of_many_ops(void **state) {
 static void test_label_errors(void **state) {
     (void)state;
     nn_tensor *z = nn_zeros(NN_SHAPE(3, 4)), *flat = nn_zeros(NN_SHAPE(12));
-    EXPECT_NN_ERROR(nn_cross_entropy(z, (const int[]){0, 4, 1}), "nn_cross_entropy",
+    EXPECT_NN_ERROR(nn_cross_entropy_loss(z, (const int[]){0, 4, 1}), "nn_cross_entropy_loss",
                     "labels[1] = 4", "C = 4", "0 .. C-1");
-    EXPECT_NN_ERROR(nn_cross_entropy(z, (const int[]){0, -1, 1}), "labels[1] = -1");
-    EXPECT_NN_ERROR(nn_cross_entropy(flat, (const int[]){0}), "(N, C)");
+    EXPECT_NN_ERROR(nn_cross_entropy_loss(z, (const int[]){0, -1, 1}), "labels[1] = -1");
+    EXPECT_NN_ERROR(nn_cross_entropy_loss(flat, (const int[]){0}), "(N, C)");
     nn_tensor_free(z);
     nn_tensor_free(flat);
 }
@@ -51,13 +51,13 @@ static void test_label_errors(void **state) {
 static void test_layer_and_backward_errors(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear *l = nn_linear_new(m, "fc", 3, 2, NN_INIT_HE);
+    nn_linear_layer *l = nn_linear_layer_new(m, "fc", 3, 2, NN_INIT_HE);
     nn_tensor *x = nn_zeros(NN_SHAPE(5, 4));
-    EXPECT_NN_ERROR(nn_linear_forward(l, x), "nn_linear_forward", "(5, 4)", "in = 3");
+    EXPECT_NN_ERROR(nn_linear_layer_forward(l, x), "nn_linear_layer_forward", "(5, 4)", "in = 3");
     nn_tensor *good = nn_zeros(NN_SHAPE(5, 3));
-    nn_tensor *y = nn_linear_forward(l, good);
+    nn_tensor *y = nn_linear_layer_forward(l, good);
     EXPECT_NN_ERROR(nn_backward(y), "nn_backward", "(5, 2)", "nn_mean");
-    y = nn_linear_forward(l, good);
+    y = nn_linear_layer_forward(l, good);
     EXPECT_NN_ERROR(nn_tensor_free(y), "nn_tensor_free", "nn_graph_clear");
     EXPECT_NN_ERROR(nn_tensor_free(l->W), "nn_tensor_free", "nn_model_free");
     nn_tensor_free(x);
@@ -154,7 +154,7 @@ static void test_sizes_that_overflow_are_refused(void **state) {
 static void test_bad_hyperparameters_are_refused(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear_new(m, "fc", 2, 2, NN_INIT_HE);
+    nn_linear_layer_new(m, "fc", 2, 2, NN_INIT_HE);
     EXPECT_NN_ERROR(nn_sgd_new(m, -0.1f, 0.0f, 0.0f), "nn_sgd_new", "learning rate -0.1");
     EXPECT_NN_ERROR(nn_sgd_new(m, 0.1f, 1.5f, 0.0f), "nn_sgd_new", "momentum 1.5");
     EXPECT_NN_ERROR(nn_adam_new(m, NAN, 0.0f), "nn_adam_new", "learning rate");
@@ -180,9 +180,9 @@ static void test_null_arguments_are_reported(void **state) {
 static void test_linear_needs_a_batch_dimension(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear *l = nn_linear_new(m, "fc", 3, 2, NN_INIT_HE);
+    nn_linear_layer *l = nn_linear_layer_new(m, "fc", 3, 2, NN_INIT_HE);
     nn_tensor *v = nn_zeros(NN_SHAPE(3));
-    EXPECT_NN_ERROR(nn_linear_forward(l, v), "no batch dimension", "(1, in)");
+    EXPECT_NN_ERROR(nn_linear_layer_forward(l, v), "no batch dimension", "(1, in)");
     nn_tensor_free(v);
     nn_model_free(m);
 }

@@ -80,13 +80,13 @@ static void test_clip_grad_norm(void **state) {
 
 /* ---- the PyTorch twin ------------------------------------------------------------------- */
 
-typedef struct { nn_model *m; nn_linear *l1, *l2; nn_tensor *x; } twin;
+typedef struct { nn_model *m; nn_linear_layer *l1, *l2; nn_tensor *x; } twin;
 
 static twin twin_new(void) {
     twin t;
     t.m = nn_model_new();
-    t.l1 = nn_linear_new(t.m, "l1", 3, 4, NN_INIT_ZEROS);
-    t.l2 = nn_linear_new(t.m, "l2", 4, 2, NN_INIT_ZEROS);
+    t.l1 = nn_linear_layer_new(t.m, "l1", 3, 4, NN_INIT_ZEROS);
+    t.l2 = nn_linear_layer_new(t.m, "l2", 4, 2, NN_INIT_ZEROS);
     memcpy(t.l1->W->data, twin_W1, sizeof twin_W1);
     memcpy(t.l1->b->data, twin_b1, sizeof twin_b1);
     memcpy(t.l2->W->data, twin_W2, sizeof twin_W2);
@@ -96,8 +96,8 @@ static twin twin_new(void) {
 }
 
 static nn_tensor *twin_forward_loss(twin *t) {
-    nn_tensor *h = nn_tanh(nn_linear_forward(t->l1, t->x));
-    return nn_cross_entropy(nn_linear_forward(t->l2, h), twin_labels);
+    nn_tensor *h = nn_tanh(nn_linear_layer_forward(t->l1, t->x));
+    return nn_cross_entropy_loss(nn_linear_layer_forward(t->l2, h), twin_labels);
 }
 
 static void twin_free(twin *t) {
@@ -157,14 +157,14 @@ static void test_twin_adamw(void **state) {
 static void test_training_learns_xor(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear *l1 = nn_linear_new(m, "l1", 2, 8, NN_INIT_XAVIER);
-    nn_linear *l2 = nn_linear_new(m, "l2", 8, 2, NN_INIT_XAVIER);
+    nn_linear_layer *l1 = nn_linear_layer_new(m, "l1", 2, 8, NN_INIT_XAVIER);
+    nn_linear_layer *l2 = nn_linear_layer_new(m, "l2", 8, 2, NN_INIT_XAVIER);
     nn_tensor *x = nn_from_array((float[]){0, 0, 0, 1, 1, 0, 1, 1}, NN_SHAPE(4, 2));
     const int y[4] = {0, 1, 1, 0};
     nn_optim *opt = nn_adam_new(m, 0.05f, 0.0f);
     float first = 0, last = 0;
     for (int step = 0; step < 300; step++) {
-        nn_tensor *loss = nn_cross_entropy(nn_linear_forward(l2, nn_tanh(nn_linear_forward(l1, x))), y);
+        nn_tensor *loss = nn_cross_entropy_loss(nn_linear_layer_forward(l2, nn_tanh(nn_linear_layer_forward(l1, x))), y);
         if (step == 0) first = nn_item(loss);
         last = nn_item(loss);
         nn_model_zero_grad(m);
@@ -175,7 +175,7 @@ static void test_training_learns_xor(void **state) {
     assert_true(last < 0.05f * first);
     nn_set_grad_enabled(false);
     int pred[4];
-    nn_argmax_rows(nn_linear_forward(l2, nn_tanh(nn_linear_forward(l1, x))), pred);
+    nn_argmax_rows(nn_linear_layer_forward(l2, nn_tanh(nn_linear_layer_forward(l1, x))), pred);
     nn_set_grad_enabled(true);
     for (int i = 0; i < 4; i++) assert_int_equal(pred[i], y[i]);
     nn_optim_free(opt);

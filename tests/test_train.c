@@ -131,15 +131,15 @@ static void test_snapshot_and_update_ratio(void **state) {
     nn_tensor *w = nn_model_param(m, "w", NN_SHAPE(2, 2), true);
     nn_tensor *b = nn_model_param(m, "b", NN_SHAPE(2), false);
     nn_fill(w, 2.0f);
-    float *before = nn_params_snapshot(m);
+    float *before = nn_model_snapshot(m);
     for (int i = 0; i < 4; i++) w->data[i] *= 1.01f; /* a 1% step */
     nn_fill(b, 0.5f);                                /* b was 0: no ratio */
-    assert_float_equal(nn_update_ratio(m, before, 0), 0.01f, 1e-5f);
-    assert_float_equal(nn_update_ratio(m, before, 1), 0.0f, 0.0f);
+    assert_float_equal(nn_model_update_ratio(m, before, 0), 0.01f, 1e-5f);
+    assert_float_equal(nn_model_update_ratio(m, before, 1), 0.0f, 0.0f);
     /* the whole block: |dw| = sqrt(4 * 0.02^2 + 2 * 0.5^2), |w| = 4 */
     float want = sqrtf(4 * 0.0004f + 2 * 0.25f) / 4.0f;
-    assert_float_equal(nn_update_ratio(m, before, -1), want, 1e-5f);
-    nn_params_restore(m, before);
+    assert_float_equal(nn_model_update_ratio(m, before, -1), want, 1e-5f);
+    nn_model_restore(m, before);
     assert_floats_near(w->data, (const float[]){2, 2, 2, 2}, 4, 0.0f);
     assert_floats_near(b->data, (const float[]){0, 0}, 2, 0.0f);
     free(before);
@@ -204,13 +204,13 @@ static void test_start_loss_check(void **state) {
 static void test_diagnose_finds_problems(void **state) {
     (void)state;
     nn_model *m = nn_model_new();
-    nn_linear *l = nn_linear_new(m, "fc", 4, 3, NN_INIT_XAVIER);
+    nn_linear_layer *l = nn_linear_layer_new(m, "fc", 4, 3, NN_INIT_XAVIER);
     nn_tensor *x = nn_rand_normal(0, 1, NN_SHAPE(8, 4));
 
     /* healthy: small tanh activations, a small step */
-    nn_tensor *h = nn_tanh(nn_linear_forward(l, x));
+    nn_tensor *h = nn_tanh(nn_linear_layer_forward(l, x));
     nn_backward(nn_sum(h));
-    float *before = nn_params_snapshot(m);
+    float *before = nn_model_snapshot(m);
     for (size_t i = 0; i < l->W->size; i++) l->W->data[i] *= 1.001f;
     nn_probe ok = {"h", h, NN_ACT_TANH};
     FILE *f = tmpfile();
@@ -226,7 +226,7 @@ static void test_diagnose_finds_problems(void **state) {
 
     /* saturated: the same layer with weights 100 times larger; and a 50% step */
     for (size_t i = 0; i < l->W->size; i++) l->W->data[i] = before[i] * 100.0f;
-    nn_tensor *hs = nn_tanh(nn_linear_forward(l, x));
+    nn_tensor *hs = nn_tanh(nn_linear_layer_forward(l, x));
     memcpy(before, m->data, m->count * sizeof(float));
     for (size_t i = 0; i < l->W->size; i++) l->W->data[i] *= 1.5f;
     nn_probe sat = {"h", hs, NN_ACT_TANH};
@@ -265,10 +265,10 @@ static void test_l2_penalty_equals_weight_decay(void **state) {
     for (int k = 0; k < 2; k++) {
         nn_seed(77);
         nn_model *m = nn_model_new();
-        nn_linear *l = nn_linear_new(m, "fc", 3, 2, NN_INIT_XAVIER);
+        nn_linear_layer *l = nn_linear_layer_new(m, "fc", 3, 2, NN_INIT_XAVIER);
         nn_fill(l->b, 0.3f);
         nn_optim *opt = nn_sgd_new(m, lr, 0.0f, k == 0 ? 0.0f : 2.0f * lambda);
-        nn_tensor *loss = nn_mse_loss(nn_linear_forward(l, x), y);
+        nn_tensor *loss = nn_mse_loss(nn_linear_layer_forward(l, x), y);
         if (k == 0) loss = nn_add(loss, nn_mul_scalar(nn_l2_penalty(m), lambda));
         nn_model_zero_grad(m);
         nn_backward(loss);

@@ -34,15 +34,15 @@ static void make_moons(float *xy, int *label, int n, float noise, nn_rng *rng) {
 }
 
 typedef struct mlp {
-    nn_linear *fc1, *fc2, *fc3;
+    nn_linear_layer *fc1, *fc2, *fc3;
 } mlp;
 
 /* x: (N, 2) -> (N, 16) -> (N, 16) -> logits (N, 2). With `show`, print each shape. */
 static nn_tensor *forward(const mlp *net, nn_tensor *x, bool show) {
     char s[64];
-    nn_tensor *h1 = nn_tanh(nn_linear_forward(net->fc1, x));
-    nn_tensor *h2 = nn_tanh(nn_linear_forward(net->fc2, h1));
-    nn_tensor *logits = nn_linear_forward(net->fc3, h2);
+    nn_tensor *h1 = nn_tanh(nn_linear_layer_forward(net->fc1, x));
+    nn_tensor *h2 = nn_tanh(nn_linear_layer_forward(net->fc2, h1));
+    nn_tensor *logits = nn_linear_layer_forward(net->fc3, h2);
     if (show) {
         printf("    input          %s\n", nn_shape_str(x, s, sizeof s));
         printf("    fc1 + tanh  -> %s\n", nn_shape_str(h1, s, sizeof s));
@@ -95,9 +95,9 @@ int main(int argc, char **argv) {
     /* ---- model ---- */
     nn_model *model = nn_model_new();
     mlp net = {
-        nn_linear_new(model, "fc1", 2, 16, NN_INIT_XAVIER),
-        nn_linear_new(model, "fc2", 16, 16, NN_INIT_XAVIER),
-        nn_linear_new(model, "fc3", 16, 2, NN_INIT_XAVIER),
+        nn_linear_layer_new(model, "fc1", 2, 16, NN_INIT_XAVIER),
+        nn_linear_layer_new(model, "fc2", 16, 16, NN_INIT_XAVIER),
+        nn_linear_layer_new(model, "fc3", 16, 2, NN_INIT_XAVIER),
     };
     /* Start unsure: with small last-layer weights both logits start near 0, so the first
      * predictions are p = (1/2, 1/2) and the loss starts at ln 2 (see below). */
@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
     double t0 = nn_seconds();
     float loss = 0.0f, start_loss = 0.0f;
     for (int s = 0; s <= steps; s++) {
-        nn_tensor *L = nn_cross_entropy(forward(&net, Xtr, false), y_tr);
+        nn_tensor *L = nn_cross_entropy_loss(forward(&net, Xtr, false), y_tr);
         loss = nn_item(L);
         if (s == 0) {
             /* Before training the two logits are about equal, so p = 1/2 for each class and

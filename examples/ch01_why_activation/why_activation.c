@@ -31,15 +31,15 @@ static float target_f(const target *t, float x) {
 
 /* Three linear layers; `act` says whether tanh goes between them. */
 typedef struct mlp {
-    nn_linear *fc1, *fc2, *fc3;
+    nn_linear_layer *fc1, *fc2, *fc3;
     bool act;
 } mlp;
 
 static mlp mlp_new(nn_model *m, bool act) {
     mlp net = {.act = act};
-    net.fc1 = nn_linear_new(m, "fc1", 1, HIDDEN, NN_INIT_XAVIER);
-    net.fc2 = nn_linear_new(m, "fc2", HIDDEN, HIDDEN, NN_INIT_XAVIER);
-    net.fc3 = nn_linear_new(m, "fc3", HIDDEN, 1, NN_INIT_XAVIER);
+    net.fc1 = nn_linear_layer_new(m, "fc1", 1, HIDDEN, NN_INIT_XAVIER);
+    net.fc2 = nn_linear_layer_new(m, "fc2", HIDDEN, HIDDEN, NN_INIT_XAVIER);
+    net.fc3 = nn_linear_layer_new(m, "fc3", HIDDEN, 1, NN_INIT_XAVIER);
     return net;
 }
 
@@ -47,13 +47,13 @@ static mlp mlp_new(nn_model *m, bool act) {
 static nn_tensor *mlp_forward(const mlp *net, nn_tensor *x, bool show) {
     char s[64];
     const char *act = net->act ? " + tanh" : "       ";
-    nn_tensor *h = nn_linear_forward(net->fc1, x);
+    nn_tensor *h = nn_linear_layer_forward(net->fc1, x);
     if (net->act) h = nn_tanh(h);
     if (show) printf("    fc1%s  -> %s\n", act, nn_shape_str(h, s, sizeof s));
-    h = nn_linear_forward(net->fc2, h);
+    h = nn_linear_layer_forward(net->fc2, h);
     if (net->act) h = nn_tanh(h);
     if (show) printf("    fc2%s  -> %s\n", act, nn_shape_str(h, s, sizeof s));
-    nn_tensor *y = nn_linear_forward(net->fc3, h);
+    nn_tensor *y = nn_linear_layer_forward(net->fc3, h);
     if (show) printf("    fc3         -> %s\n", nn_shape_str(y, s, sizeof s));
     return y;
 }

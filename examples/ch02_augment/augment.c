@@ -81,13 +81,13 @@ static void show(const nn_tensor **imgs, const char **titles, int n) {
 
 typedef struct mlp {
     nn_model *m;
-    nn_linear *l1, *l2;
+    nn_linear_layer *l1, *l2;
 } mlp;
 
 static nn_tensor *forward(const mlp *n, nn_tensor *images) {
     /* (N, 1, S, S) -> (N, S*S) -> hidden -> 4 class scores */
     nn_tensor *x = nn_reshape(images, NN_SHAPE(images->shape[0], S * S));
-    return nn_linear_forward(n->l2, nn_relu(nn_linear_forward(n->l1, x)));
+    return nn_linear_layer_forward(n->l2, nn_relu(nn_linear_layer_forward(n->l1, x)));
 }
 
 static float accuracy(const mlp *n, nn_tensor *images, const int *labels) {
@@ -163,8 +163,8 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
         nn_seed(seed + 1); /* the same initial weights */
         mlp n = {nn_model_new(), NULL, NULL};
-        n.l1 = nn_linear_new(n.m, "fc1", S * S, HIDDEN, NN_INIT_HE);
-        n.l2 = nn_linear_new(n.m, "out", HIDDEN, CLASSES, NN_INIT_XAVIER);
+        n.l1 = nn_linear_layer_new(n.m, "fc1", S * S, HIDDEN, NN_INIT_HE);
+        n.l2 = nn_linear_layer_new(n.m, "out", HIDDEN, CLASSES, NN_INIT_XAVIER);
         nn_optim *opt = nn_adam_new(n.m, 3e-3f, 0.0f);
         curve[k] = malloc(npts * sizeof(float));
         nn_progress bar;
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
                 x = nn_aug_random_rotate(x, 10.0f, 0.0f, NULL);
                 x = nn_aug_noise(x, 0.1f, NULL);
             }
-            nn_tensor *loss = nn_cross_entropy(forward(&n, x), yt);
+            nn_tensor *loss = nn_cross_entropy_loss(forward(&n, x), yt);
             nn_model_zero_grad(n.m);
             nn_backward(loss);
             nn_optim_step(opt);

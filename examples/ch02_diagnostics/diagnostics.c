@@ -47,17 +47,17 @@ enum { NC = sizeof configs / sizeof configs[0] };
 
 typedef struct net {
     nn_model *m;
-    nn_linear *l1, *l2, *l3;
+    nn_linear_layer *l1, *l2, *l3;
     bool relu;
     nn_tensor *h1, *h2;  /* the last forward's activations, for the diagnostics */
 } net;
 
 static nn_tensor *forward(net *n, nn_tensor *x) {
-    n->h1 = nn_linear_forward(n->l1, x);
+    n->h1 = nn_linear_layer_forward(n->l1, x);
     n->h1 = n->relu ? nn_relu(n->h1) : nn_tanh(n->h1);
-    n->h2 = nn_linear_forward(n->l2, n->h1);
+    n->h2 = nn_linear_layer_forward(n->l2, n->h1);
     n->h2 = n->relu ? nn_relu(n->h2) : nn_tanh(n->h2);
-    return nn_linear_forward(n->l3, n->h2);
+    return nn_linear_layer_forward(n->l3, n->h2);
 }
 
 int main(int argc, char **argv) {
@@ -89,9 +89,9 @@ int main(int argc, char **argv) {
         nn_seed(seed + 1);
         net n = {nn_model_new(), NULL, NULL, NULL, c->relu, NULL, NULL};
         nn_init init = c->relu ? NN_INIT_HE : NN_INIT_XAVIER;
-        n.l1 = nn_linear_new(n.m, "fc1", N_IN, HIDDEN, init);
-        n.l2 = nn_linear_new(n.m, "fc2", HIDDEN, HIDDEN, init);
-        n.l3 = nn_linear_new(n.m, "out", HIDDEN, CLASSES, init);
+        n.l1 = nn_linear_layer_new(n.m, "fc1", N_IN, HIDDEN, init);
+        n.l2 = nn_linear_layer_new(n.m, "fc2", HIDDEN, HIDDEN, init);
+        n.l3 = nn_linear_layer_new(n.m, "out", HIDDEN, CLASSES, init);
         if (c->init_std > 0.0f)
             for (int p = 0; p < n.m->nparams; p++)
                 if (n.m->decay[p]) nn_fill_normal(n.m->params[p], 0.0f, c->init_std, NULL);
@@ -102,11 +102,11 @@ int main(int argc, char **argv) {
                c->init_std > 0.0f ? "weights N(0, 1)" : (c->relu ? "He init" : "Xavier init"),
                c->adam ? "Adam" : "SGD", c->lr);
         for (int step = 0; step < steps; step++) {
-            nn_tensor *loss = nn_cross_entropy(forward(&n, x), labels);
+            nn_tensor *loss = nn_cross_entropy_loss(forward(&n, x), labels);
             curves[k][step] = nn_item(loss);
             nn_model_zero_grad(n.m);
             nn_backward(loss);
-            float *before = nn_params_snapshot(n.m); /* to measure this step's size */
+            float *before = nn_model_snapshot(n.m); /* to measure this step's size */
             nn_optim_step(opt);
             if (step == 0) {
                 nn_check_start_loss(stdout, curves[k][0], CLASSES);
@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
                 if (step == 0) {
                     nn_act_stats s1 = nn_activation_stats(n.h1, probes[0].kind);
                     sat1[k] = s1.saturated;
-                    ratio[k] = nn_update_ratio(n.m, before, -1);
+                    ratio[k] = nn_model_update_ratio(n.m, before, -1);
                 } else {
                     nn_act_stats s1 = nn_activation_stats(n.h1, probes[0].kind);
                     nn_act_stats s2 = nn_activation_stats(n.h2, probes[1].kind);

@@ -39,21 +39,21 @@ typedef struct run {
     int diverged_at;   /* first step with a non-finite loss (-1: never) */
 } run;
 
-static nn_tensor *forward(nn_linear **layers, nn_tensor *x) {
-    for (int i = 0; i < DEPTH; i++) x = nn_relu(nn_linear_forward(layers[i], x));
-    return nn_linear_forward(layers[DEPTH], x);
+static nn_tensor *forward(nn_linear_layer **layers, nn_tensor *x) {
+    for (int i = 0; i < DEPTH; i++) x = nn_relu(nn_linear_layer_forward(layers[i], x));
+    return nn_linear_layer_forward(layers[DEPTH], x);
 }
 
 static void train(run *r, nn_tensor *x, nn_tensor *y, int steps, uint64_t seed) {
     nn_seed(seed);
     nn_model *m = nn_model_new();
-    nn_linear *layers[DEPTH + 1];
+    nn_linear_layer *layers[DEPTH + 1];
     int in = 4;
     for (int i = 0; i <= DEPTH; i++) {
         char name[16];
         snprintf(name, sizeof name, "fc%d", i + 1);
         int out = i < DEPTH ? WIDTH : 1;
-        layers[i] = nn_linear_new(m, name, in, out, NN_INIT_ZEROS);
+        layers[i] = nn_linear_layer_new(m, name, in, out, NN_INIT_ZEROS);
         nn_fill_normal(layers[i]->W, 0.0f, r->init_scale * sqrtf(2.0f / (float)in), NULL);
         in = out;
     }

@@ -23,13 +23,13 @@
 
 typedef struct mlp {
     nn_model *m;
-    nn_linear *l1, *l2, *l3;
+    nn_linear_layer *l1, *l2, *l3;
 } mlp;
 
 static nn_tensor *forward(const mlp *n, nn_tensor *x) {
-    x = nn_relu(nn_linear_forward(n->l1, x));
-    x = nn_relu(nn_linear_forward(n->l2, x));
-    return nn_linear_forward(n->l3, x);
+    x = nn_relu(nn_linear_layer_forward(n->l1, x));
+    x = nn_relu(nn_linear_layer_forward(n->l2, x));
+    return nn_linear_layer_forward(n->l3, x);
 }
 
 static float evaluate(const mlp *n, nn_tensor *x, nn_tensor *y) {
@@ -77,9 +77,9 @@ int main(int argc, char **argv) {
         int B = batches[k];
         nn_seed(seed + 1); /* same initial weights and the same shuffles for every run */
         mlp n = {nn_model_new(), NULL, NULL, NULL};
-        n.l1 = nn_linear_new(n.m, "fc1", 4, HIDDEN, NN_INIT_HE);
-        n.l2 = nn_linear_new(n.m, "fc2", HIDDEN, HIDDEN, NN_INIT_HE);
-        n.l3 = nn_linear_new(n.m, "out", HIDDEN, 1, NN_INIT_HE);
+        n.l1 = nn_linear_layer_new(n.m, "fc1", 4, HIDDEN, NN_INIT_HE);
+        n.l2 = nn_linear_layer_new(n.m, "fc2", HIDDEN, HIDDEN, NN_INIT_HE);
+        n.l3 = nn_linear_layer_new(n.m, "out", HIDDEN, 1, NN_INIT_HE);
         nn_optim *opt = nn_sgd_new(n.m, LR, 0.9f, 0.0f);
         curve[k] = malloc((epochs + 1) * sizeof(float));
         curve_x[k] = malloc((epochs + 1) * sizeof(float));

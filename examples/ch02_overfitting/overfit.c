@@ -67,7 +67,7 @@ typedef struct outcome {
 
 typedef struct mlp {
     nn_model *m;
-    nn_linear *layer[3];
+    nn_linear_layer *layer[3];
     int n;                    /* linear layers */
 } mlp;
 
@@ -75,19 +75,19 @@ static mlp mlp_new(int width, int hidden_layers) {
     mlp net = {nn_model_new(), {0}, hidden_layers + 1};
     int in = 1;
     for (int i = 0; i < hidden_layers; i++) {
-        net.layer[i] = nn_linear_new(net.m, i == 0 ? "fc1" : "fc2", in, width, NN_INIT_XAVIER);
+        net.layer[i] = nn_linear_layer_new(net.m, i == 0 ? "fc1" : "fc2", in, width, NN_INIT_XAVIER);
         in = width;
     }
-    net.layer[hidden_layers] = nn_linear_new(net.m, "out", in, 1, NN_INIT_XAVIER);
+    net.layer[hidden_layers] = nn_linear_layer_new(net.m, "out", in, 1, NN_INIT_XAVIER);
     return net;
 }
 
 static nn_tensor *mlp_forward(const mlp *net, nn_tensor *x, float dropout) {
     for (int i = 0; i < net->n - 1; i++) {
-        x = nn_tanh(nn_linear_forward(net->layer[i], x));
+        x = nn_tanh(nn_linear_layer_forward(net->layer[i], x));
         if (dropout > 0.0f) x = nn_dropout(x, dropout); /* identity in eval mode */
     }
-    return nn_linear_forward(net->layer[net->n - 1], x);
+    return nn_linear_layer_forward(net->layer[net->n - 1], x);
 }
 
 /* MSE on (x, y) in eval mode (no dropout), without a tape; optionally keeps the outputs. */

@@ -44,7 +44,7 @@ enum { N_SETUPS = sizeof setups / sizeof setups[0] };
 
 typedef struct net {
     nn_model *m;
-    nn_linear *layer[DEPTH + 1];
+    nn_linear_layer *layer[DEPTH + 1];
     act activation;
 } net;
 
@@ -55,7 +55,7 @@ static net net_new(const setup *s) {
         char name[16];
         snprintf(name, sizeof name, i < DEPTH ? "h%d" : "out", i + 1);
         int out = i < DEPTH ? WIDTH : 1;
-        n.layer[i] = nn_linear_new(n.m, name, in, out, s->init);
+        n.layer[i] = nn_linear_layer_new(n.m, name, in, out, s->init);
         in = out;
     }
     return n;
@@ -63,12 +63,12 @@ static net net_new(const setup *s) {
 
 static nn_tensor *net_forward(const net *n, nn_tensor *x) {
     for (int i = 0; i < DEPTH; i++) {
-        x = nn_linear_forward(n->layer[i], x);
+        x = nn_linear_layer_forward(n->layer[i], x);
         x = n->activation == ACT_SIGMOID ? nn_sigmoid(x)
           : n->activation == ACT_TANH    ? nn_tanh(x)
                                          : nn_relu(x);
     }
-    return nn_linear_forward(n->layer[DEPTH], x); /* a logit */
+    return nn_linear_layer_forward(n->layer[DEPTH], x); /* a logit */
 }
 
 int main(int argc, char **argv) {
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
         nn_progress bar;
         nn_progress_start(&bar, setups[k].name, steps);
         for (int step = 0; step < steps; step++) {
-            nn_tensor *loss = nn_bce_with_logits(net_forward(&n, x), y);
+            nn_tensor *loss = nn_bce_with_logits_loss(net_forward(&n, x), y);
             nn_model_zero_grad(n.m);
             nn_backward(loss);
             losses[k][step] = nn_item(loss);

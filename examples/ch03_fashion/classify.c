@@ -37,15 +37,15 @@
 typedef struct cnn {
     nn_model *model;
     nn_conv2d_layer *conv1, *conv2;
-    nn_linear *fc1, *fc2;
+    nn_linear_layer *fc1, *fc2;
 } cnn;
 
 static cnn cnn_new(void) {
     cnn n = {.model = nn_model_new()};
     n.conv1 = nn_conv2d_layer_new(n.model, "conv1", 1, 16, 3, 1, 1, NN_INIT_HE);
     n.conv2 = nn_conv2d_layer_new(n.model, "conv2", 16, 32, 3, 1, 1, NN_INIT_HE);
-    n.fc1 = nn_linear_new(n.model, "fc1", 32 * 7 * 7, 128, NN_INIT_HE);
-    n.fc2 = nn_linear_new(n.model, "fc2", 128, CLASSES, NN_INIT_XAVIER);
+    n.fc1 = nn_linear_layer_new(n.model, "fc1", 32 * 7 * 7, 128, NN_INIT_HE);
+    n.fc2 = nn_linear_layer_new(n.model, "fc2", 128, CLASSES, NN_INIT_XAVIER);
     return n;
 }
 
@@ -54,8 +54,8 @@ static cnn cnn_new(void) {
 static nn_tensor *cnn_forward(const cnn *n, nn_tensor *x) {
     nn_tensor *h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(n->conv1, x)), 2, 2);
     h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(n->conv2, h)), 2, 2);
-    h = nn_relu(nn_linear_forward(n->fc1, nn_flatten(h)));
-    return nn_linear_forward(n->fc2, h);
+    h = nn_relu(nn_linear_layer_forward(n->fc1, nn_flatten(h)));
+    return nn_linear_layer_forward(n->fc2, h);
 }
 
 /* ---- the picture -------------------------------------------------------------------------- */

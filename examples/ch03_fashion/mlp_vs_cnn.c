@@ -52,7 +52,7 @@ typedef struct net {
     net_kind kind;
     const char *name;
     nn_model *model;
-    nn_linear *fc1, *fc2, *fc3;              /* MLP: 784 -> 256 -> 128 -> 10; CNN: fc1, fc2 */
+    nn_linear_layer *fc1, *fc2, *fc3;              /* MLP: 784 -> 256 -> 128 -> 10; CNN: fc1, fc2 */
     nn_conv2d_layer *conv1, *conv2;          /* CNN only */
     float dropout;
 } net;
@@ -69,11 +69,11 @@ static nn_tensor *forward(const net *n, nn_tensor *x, bool show, nn_tensor **con
     if (n->kind == MLP) {
         nn_tensor *h = nn_flatten(x);                                 /* (N, 784) */
         show_shape(show, "flatten", h);
-        h = nn_relu(nn_linear_forward(n->fc1, h));                    /* (N, 256) */
+        h = nn_relu(nn_linear_layer_forward(n->fc1, h));                    /* (N, 256) */
         show_shape(show, "fc1 + relu", h);
-        h = nn_relu(nn_linear_forward(n->fc2, h));                    /* (N, 128) */
+        h = nn_relu(nn_linear_layer_forward(n->fc2, h));                    /* (N, 128) */
         show_shape(show, "fc2 + relu", h);
-        h = nn_linear_forward(n->fc3, h);                             /* (N, 10) */
+        h = nn_linear_layer_forward(n->fc3, h);                             /* (N, 10) */
         show_shape(show, "fc3 (logits)", h);
         return h;
     }
@@ -88,18 +88,18 @@ static nn_tensor *forward(const net *n, nn_tensor *x, bool show, nn_tensor **con
     show_shape(show, "maxpool 2x2", h);
     h = nn_flatten(h);                                                /* (N, 1568) */
     show_shape(show, "flatten", h);
-    h = nn_dropout(nn_relu(nn_linear_forward(n->fc1, h)), n->dropout); /* (N, 128) */
+    h = nn_dropout(nn_relu(nn_linear_layer_forward(n->fc1, h)), n->dropout); /* (N, 128) */
     show_shape(show, "fc1 + relu + dropout", h);
-    h = nn_linear_forward(n->fc2, h);                                 /* (N, 10) */
+    h = nn_linear_layer_forward(n->fc2, h);                                 /* (N, 10) */
     show_shape(show, "fc2 (logits)", h);
     return h;
 }
 
 static net make_mlp(void) {
     net n = {.kind = MLP, .name = "MLP", .model = nn_model_new()};
-    n.fc1 = nn_linear_new(n.model, "fc1", SIDE * SIDE, 256, NN_INIT_HE);
-    n.fc2 = nn_linear_new(n.model, "fc2", 256, 128, NN_INIT_HE);
-    n.fc3 = nn_linear_new(n.model, "fc3", 128, CLASSES, NN_INIT_XAVIER);
+    n.fc1 = nn_linear_layer_new(n.model, "fc1", SIDE * SIDE, 256, NN_INIT_HE);
+    n.fc2 = nn_linear_layer_new(n.model, "fc2", 256, 128, NN_INIT_HE);
+    n.fc3 = nn_linear_layer_new(n.model, "fc3", 128, CLASSES, NN_INIT_XAVIER);
     /* Start unsure: small last-layer weights make all 10 logits about equal, so every class
      * starts at p = 1/10 and the loss at ln 10. */
     for (size_t i = 0; i < n.fc3->W->size; i++) n.fc3->W->data[i] *= 0.1f;
@@ -111,8 +111,8 @@ static net make_cnn(float dropout) {
     net n = {.kind = CNN, .name = "CNN", .model = nn_model_new(), .dropout = dropout};
     n.conv1 = nn_conv2d_layer_new(n.model, "conv1", 1, 16, 3, 1, 1, NN_INIT_HE);
     n.conv2 = nn_conv2d_layer_new(n.model, "conv2", 16, 32, 3, 1, 1, NN_INIT_HE);
-    n.fc1 = nn_linear_new(n.model, "fc1", 32 * 7 * 7, 128, NN_INIT_HE);
-    n.fc2 = nn_linear_new(n.model, "fc2", 128, CLASSES, NN_INIT_XAVIER);
+    n.fc1 = nn_linear_layer_new(n.model, "fc1", 32 * 7 * 7, 128, NN_INIT_HE);
+    n.fc2 = nn_linear_layer_new(n.model, "fc2", 128, CLASSES, NN_INIT_XAVIER);
     for (size_t i = 0; i < n.fc2->W->size; i++) n.fc2->W->data[i] *= 0.1f;
     return n;
 }
@@ -129,7 +129,7 @@ static float evaluate(const net *n, const nn_dataset *ds, float *loss_out, int *
         nn_tensor *x = nn_dataset_batch(ds, s, 500, labels);
         int b = x->shape[0];
         nn_tensor *logits = forward(n, x, false, NULL);
-        loss += (double)nn_item(nn_cross_entropy(logits, labels)) * b;
+        loss += (double)nn_item(nn_cross_entropy_loss(logits, labels)) * b;
         nn_argmax_rows(logits, p);
         for (int i = 0; i < b; i++) {
             right += p[i] == labels[i];
@@ -184,7 +184,7 @@ static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, 
             nn_tensor *x = nn_dataset_batch(tr, s, B, labels);
             if (shift > 0) x = nn_aug_random_crop(x, shift, NULL); /* move by up to `shift` px */
             if (flip) x = nn_aug_random_flip_h(x, 0.5f, NULL);     /* mirror half of them */
-            nn_tensor *loss = nn_cross_entropy(forward(n, x, false, NULL), labels);
+            nn_tensor *loss = nn_cross_entropy_loss(forward(n, x, false, NULL), labels);
             float lv = nn_item(loss);
             loss_sum += (double)lv * x->shape[0];
             nn_model_zero_grad(n->model);

@@ -380,9 +380,9 @@ int main(int argc, char **argv) {
            fabsf(sum - lib));
 
     /* ---- the two implementations behind nn_conv2d, and the kernel flip ---- */
-    bool was = nn_conv2d_set_reference(true);
+    bool was = nn_set_conv2d_reference(true);
     nn_tensor *gx_ref = apply(xg, sx->w, 3);
-    nn_conv2d_set_reference(was);
+    nn_set_conv2d_reference(was);
     float ref_diff = 0.0f;
     for (size_t i = 0; i < gx->size; i++) ref_diff = fmaxf(ref_diff, fabsf(gx->data[i] - gx_ref->data[i]));
     printf("reference loops vs im2col fast path (sobel_x on the whole picture): max diff %.1e\n",

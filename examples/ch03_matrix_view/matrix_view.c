@@ -14,7 +14,7 @@
  * simply "more rows".
  *
  * The program computes one small layer (3 inputs, 2 outputs, a batch of 4) three ways, by
- * hand loops, with nn_matmul in the tutorial's column form, and with nn_linear_forward in
+ * hand loops, with nn_matmul in the tutorial's column form, and with nn_linear_layer_forward in
  * the row form, and checks they agree; then a second layer on top (the recursion); then
  * times one sample at a time against one matrix product for the whole batch (why matrices
  * make it fast: 利用矩阵运算 ... 加速).
@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
 
     /* (b) the library's linear layer: rows are samples, Y' = X' W' + b with W' = W^T. */
     nn_model *model = nn_model_new();
-    nn_linear *l1 = nn_linear_new(model, "layer1", IN, OUT, NN_INIT_ZEROS);
+    nn_linear_layer *l1 = nn_linear_layer_new(model, "layer1", IN, OUT, NN_INIT_ZEROS);
     for (int o = 0; o < OUT; o++) {
         for (int i = 0; i < IN; i++) l1->W->data[i * OUT + o] = W[o * IN + i]; /* W' = W^T */
         l1->b->data[o] = b[o];
@@ -115,13 +115,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < IN; i++)
         for (int s = 0; s < N; s++) Xt[s * IN + i] = X[i * N + s];      /* X' = X^T */
     nn_tensor *tXt = nn_from_array(Xt, NN_SHAPE(N, IN));
-    nn_tensor *Yrow = nn_relu(nn_linear_forward(l1, tXt));
+    nn_tensor *Yrow = nn_relu(nn_linear_layer_forward(l1, tXt));
     char s1[32], s2[32], s3[32], s4[32];
     printf("\nthe library stores one sample per ROW (the transpose):\n");
     printf("  X' = X^T %s,  W' = W^T %s (layer1.W),  b %s  ->  Y' = relu(X' W' + b) %s\n",
            nn_shape_str(tXt, s1, sizeof s1), nn_shape_str(l1->W, s2, sizeof s2),
            nn_shape_str(l1->b, s3, sizeof s3), nn_shape_str(Yrow, s4, sizeof s4));
-    print_matrix("Y' = relu(nn_linear_forward(layer1, X'))  = Y^T", Yrow->data, N, OUT);
+    print_matrix("Y' = relu(nn_linear_layer_forward(layer1, X'))  = Y^T", Yrow->data, N, OUT);
     float d_row = max_diff_transposed(Y, Yrow->data, OUT, N);
     printf("agreement: |by hand - nn_matmul(W, X) + b| max %.1e,  |by hand - (X' W' + b)^T| max %.1e\n",
            d_col, d_row);
@@ -138,10 +138,10 @@ int main(int argc, char **argv) {
     float Z2[N];
     layer_by_hand(W2, Y, b2, 1, OUT, N, Z2, NULL); /* A2 = W2 A1 + b2, A1 = Y */
     print_matrix("A2 = W2 g(W1 X + b1) + b2  (by hand)", Z2, 1, N);
-    nn_linear *l2 = nn_linear_new(model, "layer2", OUT, 1, NN_INIT_ZEROS);
+    nn_linear_layer *l2 = nn_linear_layer_new(model, "layer2", OUT, 1, NN_INIT_ZEROS);
     for (int o = 0; o < OUT; o++) l2->W->data[o] = W2[o]; /* W2' = W2^T: (2, 1) */
     l2->b->data[0] = b2[0];
-    nn_tensor *A2 = nn_linear_forward(l2, nn_relu(nn_linear_forward(l1, tXt)));
+    nn_tensor *A2 = nn_linear_layer_forward(l2, nn_relu(nn_linear_layer_forward(l1, tXt)));
     print_matrix("A2' = layer2(relu(layer1(X')))  (library, rows = samples)", A2->data, N, 1);
     float d2 = max_diff(A2->data, Z2, N); /* (N, 1) and (1, N) hold the same N numbers */
     printf("agreement: max |by hand - library| = %.1e\n", d2);
@@ -152,17 +152,17 @@ int main(int argc, char **argv) {
     /* ---- why matrices: one sample at a time vs the whole batch in one product ---- */
     int nin = 784, nout = 256, batch = quick ? 256 : 2048, reps = quick ? 2 : 5;
     printf("\n== 3. why matrices: a %d -> %d layer on %d samples ==\n", nin, nout, batch);
-    nn_linear *big = nn_linear_new(model, "big", nin, nout, NN_INIT_HE);
+    nn_linear_layer *big = nn_linear_layer_new(model, "big", nin, nout, NN_INIT_HE);
     nn_tensor *Xb = nn_rand_uniform(0.0f, 1.0f, NN_SHAPE(batch, nin));
     double t_one = 1e30, t_all = 1e30;
     float d_big = 0.0f;
     for (int r = 0; r < reps; r++) { /* best of a few runs: the least disturbed by other work */
         double t0 = nn_seconds();
-        nn_tensor *Yall = nn_linear_forward(big, Xb); /* (batch, 784) @ (784, 256): one product */
+        nn_tensor *Yall = nn_linear_layer_forward(big, Xb); /* (batch, 784) @ (784, 256): one product */
         double t1 = nn_seconds();
         d_big = 0.0f;
         for (int s = 0; s < batch; s++) {             /* one (1, 784) row at a time */
-            nn_tensor *ys = nn_linear_forward(big, nn_rows(Xb, s, 1));
+            nn_tensor *ys = nn_linear_layer_forward(big, nn_rows(Xb, s, 1));
             d_big = fmaxf(d_big, max_diff(ys->data, Yall->data + (size_t)s * nout, nout));
         }
         double t2 = nn_seconds();

@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
 
     /* ---- 1. parameter counts ---- */
     nn_model *fc_model = nn_model_new();
-    nn_linear *fc = nn_linear_new(fc_model, "fc", S * S, 1000, NN_INIT_HE);
+    nn_linear_layer *fc = nn_linear_layer_new(fc_model, "fc", S * S, 1000, NN_INIT_HE);
     nn_model *conv_model = nn_model_new();
     nn_conv2d_layer *conv = nn_conv2d_layer_new(conv_model, "conv", 1, 8, 3, 1, 1, NN_INIT_HE);
     printf("== 1. parameters (参数量) ==\n");
@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
     draw_f(moved, 8, 10); /* the same F, one pixel to the right */
     nn_tensor *x_fc = nn_requires_grad(nn_from_array(pic, NN_SHAPE(1, S * S)));
     nn_tensor *x_cv = nn_requires_grad(nn_from_array(pic, NN_SHAPE(1, 1, S, S)));
-    nn_tensor *y_fc = nn_linear_forward(fc, x_fc);
+    nn_tensor *y_fc = nn_linear_layer_forward(fc, x_fc);
     nn_tensor *y_cv = nn_conv2d_layer_forward(conv, x_cv);
     char s1[32], s2[32];
     printf("output shapes: FC %s (%zu values),  conv %s (%zu values: 8 feature maps 特征图)\n",
@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
     nn_tensor *b_fc = nn_from_array(moved, NN_SHAPE(1, S * S));
     nn_tensor *a_cv = nn_from_array(pic, NN_SHAPE(1, 1, S, S));
     nn_tensor *b_cv = nn_from_array(moved, NN_SHAPE(1, 1, S, S));
-    nn_tensor *fa = nn_linear_forward(fc, a_fc), *fb = nn_linear_forward(fc, b_fc);
+    nn_tensor *fa = nn_linear_layer_forward(fc, a_fc), *fb = nn_linear_layer_forward(fc, b_fc);
     nn_tensor *ca = nn_conv2d_layer_forward(conv, a_cv), *cb = nn_conv2d_layer_forward(conv, b_cv);
 
     /* FC: compare output by output. The outputs have no positions: there is nothing to shift. */

@@ -1,0 +1,164 @@
+/* src/dataset.c — a data set in memory, shuffled with the seeded generator and handed out in
+ * mini-batches (see include/nn/io.h).
+ *
+ * Shuffling never moves the data: it permutes a small index array `order`, and a batch
+ * gathers its rows through that array with nn_take_rows (the same gather an embedding
+ * lookup uses). The batch is a graph tensor, so nn_graph_clear() at the end of the training
+ * step frees it with everything else: a training loop allocates nothing it must free.
+ *
+ *   order = [0 1 2 3 4 5]  --shuffle-->  [4 0 5 2 1 3]
+ *   batch(start 2, count 3) = X rows [5 2 1]
+ */
+#include "internal.h"
+
+/* Check the batch arguments; returns the count cut at N, or -1 after nn_fail. */
+static int batch_count(const char *op, const nn_dataset *ds, int start, int count) {
+    if (!ds || !ds->X || !ds->order) {
+        nn_fail(op, "fill the data set first (nn_dataset_init, nn_fashion_mnist_load)",
+                "the data set is %s", ds ? "empty" : "NULL");
+        return -1;
+    }
+    if (start < 0 || start >= ds->n || count < 1) {
+        nn_fail(op, "start must be in 0 .. N-1 and count >= 1; loop while start < ds.n",
+                "start = %d, count = %d for a data set of N = %d", start, count, ds->n);
+        return -1;
+    }
+    return count < ds->n - start ? count : ds->n - start;
+}
+
+int nn_dataset_init(nn_dataset *ds, const nn_tensor *X, const int *labels, const nn_tensor *Y) {
+    const char *op = "nn_dataset_init";
+    if (!ds || !X) {
+        nn_fail(op, "pass a data set to fill and the inputs X (N, ...)", "%s is NULL",
+                !ds ? "ds" : "X");
+        return -1;
+    }
+    if (X->ndim < 1) {
+        nn_fail(op, "X needs a first dimension that counts the samples", "X has shape %s",
+                SHAPE(X));
+        return -1;
+    }
+    int n = X->shape[0];
+    if (Y && (Y->ndim < 1 || Y->shape[0] != n)) {
+        nn_fail(op, "Y needs one row per sample of X", "X has shape %s but Y has shape %s",
+                SHAPE(X), SHAPE(Y));
+        return -1;
+    }
+    int most = -1;
+    for (int i = 0; labels && i < n; i++) {
+        if (labels[i] < 0) {
+            nn_fail(op, "class labels are 0, 1, 2, ...", "labels[%d] = %d", i, labels[i]);
+            return -1;
+        }
+        if (labels[i] > most) most = labels[i];
+    }
+    memset(ds, 0, sizeof *ds);
+    ds->n = n;
+    ds->X = nn_clone(X);
+    ds->Y = Y ? nn_clone(Y) : NULL;
+    if (labels) {
+        ds->labels = nn_xmalloc((size_t)n * sizeof(int));
+        memcpy(ds->labels, labels, (size_t)n * sizeof(int));
+        ds->num_classes = most + 1;
+    }
+    ds->order = nn_xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) ds->order[i] = i;
+    return 0;
+}
+
+void nn_dataset_free(nn_dataset *ds) {
+    if (!ds) return;
+    nn_tensor_free(ds->X);
+    nn_tensor_free(ds->Y);
+    free(ds->labels);
+    free(ds->order);
+    memset(ds, 0, sizeof *ds);
+}
+
+void nn_dataset_shuffle(nn_dataset *ds, nn_rng *rng) {
+    if (!ds || !ds->order) {
+        nn_fail("nn_dataset_shuffle", "fill the data set first", "the data set is %s",
+                ds ? "empty" : "NULL");
+        return;
+    }
+    /* Start from 0, 1, 2, ... so the result depends on the generator alone. */
+    for (int i = 0; i < ds->n; i++) ds->order[i] = i;
+    nn_rng_shuffle(rng ? rng : nn_global_rng(), ds->order, ds->n);
+}
+
+nn_tensor *nn_dataset_batch(const nn_dataset *ds, int start, int count, int *labels_out) {
+    count = batch_count("nn_dataset_batch", ds, start, count);
+    if (count < 0) return NULL;
+    const int *idx = ds->order + start;
+    if (labels_out) {
+        if (!ds->labels) {
+            nn_fail("nn_dataset_batch", "pass NULL for labels_out, or use "
+                    "nn_dataset_batch_targets for a data set with targets Y",
+                    "this data set (X %s) has no labels", SHAPE(ds->X));
+            return NULL;
+        }
+        for (int r = 0; r < count; r++) labels_out[r] = ds->labels[idx[r]];
+    }
+    return nn_take_rows(ds->X, idx, count); /* x: (count, ...) in the graph */
+}
+
+nn_tensor *nn_dataset_batch_targets(const nn_dataset *ds, int start, int count) {
+    count = batch_count("nn_dataset_batch_targets", ds, start, count);
+    if (count < 0) return NULL;
+    if (!ds->Y) {
+        nn_fail("nn_dataset_batch_targets", "use the labels from nn_dataset_batch instead",
+                "this data set (X %s) has no targets Y", SHAPE(ds->X));
+        return NULL;
+    }
+    return nn_take_rows(ds->Y, ds->order + start, count);
+}
+
+/* A copy of rows idx[0 .. k) of t (owned). */
+static nn_tensor *copy_rows(const nn_tensor *t, const int *idx, int k) {
+    int shape[NN_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[0] = k;
+    nn_tensor *out = nn_zeros(t->ndim, shape);
+    size_t row = t->size / (size_t)t->shape[0];
+    for (int r = 0; r < k; r++)
+        memcpy(out->data + (size_t)r * row, t->data + (size_t)idx[r] * row, row * sizeof(float));
+    return out;
+}
+
+/* *out = the samples idx[0 .. k) of src, in that order. */
+static void subset(const nn_dataset *src, const int *idx, int k, nn_dataset *out) {
+    memset(out, 0, sizeof *out);
+    out->n = k;
+    out->num_classes = src->num_classes;
+    out->X = copy_rows(src->X, idx, k);
+    out->Y = src->Y ? copy_rows(src->Y, idx, k) : NULL;
+    if (src->labels) {
+        out->labels = nn_xmalloc((size_t)k * sizeof(int));
+        for (int r = 0; r < k; r++) out->labels[r] = src->labels[idx[r]];
+    }
+    out->order = nn_xmalloc((size_t)k * sizeof(int));
+    for (int r = 0; r < k; r++) out->order[r] = r;
+}
+
+int nn_dataset_split(const nn_dataset *src, int n_val, nn_dataset *train, nn_dataset *val) {
+    const char *op = "nn_dataset_split";
+    if (!src || !src->X || !src->order || !train || !val) {
+        nn_fail(op, "pass a filled data set and two data sets to fill", "an argument is %s",
+                src && !src->X ? "an empty data set" : "NULL");
+        return -1;
+    }
+    if (train == val || train == src || val == src) {
+        nn_fail(op, "train and val must be two new data sets, both different from src",
+                "the same data set was passed twice");
+        return -1;
+    }
+    if (n_val < 1 || n_val >= src->n) {
+        nn_fail(op, "keep at least one sample on each side: 0 < n_val < N",
+                "n_val = %d for a data set of N = %d", n_val, src->n);
+        return -1;
+    }
+    int n_train = src->n - n_val;
+    subset(src, src->order, n_train, train);
+    subset(src, src->order + n_train, n_val, val);
+    return 0;
+}

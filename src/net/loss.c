@@ -1,0 +1,116 @@
+/* src/net/loss.c — loss functions; each returns a scalar graph tensor. */
+#include "internal.h"
+
+static bool same_shapes(const char *op, const nn_tensor *pred, const nn_tensor *target) {
+    if (nn_same_shape(pred, target)) return true;
+    nn_fail(op, "prediction and target need the same shape; a (N, 1) vs (N) mix-up would "
+            "silently broadcast to (N, N), so it is refused: nn_reshape one of them",
+            "prediction %s and target %s differ", SHAPE(pred), SHAPE(target));
+    return false;
+}
+
+/* L = mean |pred - target|: built from ops, so its backward comes for free. */
+nn_tensor *nn_mae_loss(nn_tensor *pred, nn_tensor *target) {
+    NN_REQUIRE(pred, "nn_mae_loss");
+    NN_REQUIRE(target, "nn_mae_loss");
+    if (!same_shapes("nn_mae_loss", pred, target)) return NULL;
+    return nn_mean(nn_abs(nn_sub(pred, target)));
+}
+
+/* L = mean (pred - target)^2 */
+nn_tensor *nn_mse_loss(nn_tensor *pred, nn_tensor *target) {
+    NN_REQUIRE(pred, "nn_mse_loss");
+    NN_REQUIRE(target, "nn_mse_loss");
+    if (!same_shapes("nn_mse_loss", pred, target)) return NULL;
+    return nn_mean(nn_square(nn_sub(pred, target)));
+}
+
+/* ---- cross-entropy from logits ----------------------------------------------------------
+ * L = -(1/N) sum_n log softmax(z_n)[y_n] = (1/N) sum_n (log s_n - (z_n[y_n] - m_n))
+ *   with m_n = max_c z_n[c] and s_n = sum_c e^(z_n[c] - m_n)
+ * dL/dz_n = (softmax(z_n) - onehot(y_n)) / N
+ * Fusing the two steps avoids log(0) and needs one pass; forward saves the softmax. The
+ * order of the subtraction matters for large logits (around 1000): m + log s would round
+ * log s away before z[y] is subtracted. Logits (..., C) of any rank are N = size / C rows. */
+
+static void cross_entropy_backward(nn_node *n) {
+    const float *probs = n->extra;
+    const int *labels = (const int *)(probs + n->in[0]->size);
+    int cols = n->in[0]->shape[n->in[0]->ndim - 1], rows = (int)(n->in[0]->size / cols);
+    float g = n->out->grad[0] / (float)rows;
+    float *gz = n->in[0]->grad;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            size_t i = (size_t)r * cols + c;
+            gz[i] += g * (probs[i] - (c == labels[r] ? 1.0f : 0.0f));
+        }
+}
+
+nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
+    NN_REQUIRE(logits, "nn_cross_entropy_loss");
+    NN_REQUIRE(labels, "nn_cross_entropy_loss");
+    if (logits->ndim < 2 || logits->size / logits->shape[logits->ndim - 1] > INT32_MAX) {
+        nn_fail("nn_cross_entropy_loss",
+                "logits are (N, C) with one row of class scores per sample, or (B, T, C) with "
+                "labels (B, T)", "logits have shape %s", SHAPE(logits));
+        return NULL;
+    }
+    int cols = logits->shape[logits->ndim - 1], rows = (int)(logits->size / cols);
+    for (int r = 0; r < rows; r++)
+        if (labels[r] < 0 || labels[r] >= cols) {
+            nn_fail("nn_cross_entropy_loss", "labels are class indices 0 .. C-1",
+                    "labels[%d] = %d is out of range for logits %s (C = %d)", r, labels[r],
+                    SHAPE(logits), cols);
+            return NULL;
+        }
+    nn_node *node;
+    nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
+                               NULL, &node);
+    /* Saved for backward: the softmax (N*C floats), then a copy of the labels. */
+    float *probs = nn_arena_alloc(logits->size * sizeof(float) + (size_t)rows * sizeof(int));
+    memcpy(probs + logits->size, labels, (size_t)rows * sizeof(int));
+    double total = 0.0;
+    for (int r = 0; r < rows; r++) {
+        const float *z = logits->data + (size_t)r * cols;
+        float *p = probs + (size_t)r * cols;
+        float m = z[0];
+        for (int c = 1; c < cols; c++) m = nn_beats(z[c], m) ? z[c] : m;
+        float s = 0.0f;
+        for (int c = 0; c < cols; c++) s += p[c] = expf(z[c] - m);
+        for (int c = 0; c < cols; c++) p[c] /= s;
+        total += (double)(logf(s) - (z[labels[r]] - m));
+    }
+    out->data[0] = (float)(total / rows);
+    if (node) node->extra = probs;
+    return out;
+}
+
+/* ---- binary cross-entropy from logits ----------------------------------------------------
+ * l = -t log s(z) - (1-t) log(1 - s(z)) = max(z, 0) - z t + log(1 + e^-|z|)   (stable form)
+ * dl/dz = s(z) - t;  L is the mean over all elements. */
+
+static void bce_backward(nn_node *n) {
+    const float *z = n->in[0]->data, *t = n->in[1]->data;
+    size_t len = n->in[0]->size;
+    float g = n->out->grad[0] / (float)len;
+    if (WANTS_GRAD(n->in[0]))
+        for (size_t i = 0; i < len; i++)
+            n->in[0]->grad[i] += g * (1.0f / (1.0f + expf(-z[i])) - t[i]);
+    if (WANTS_GRAD(n->in[1])) /* dl/dt = -z */
+        for (size_t i = 0; i < len; i++) n->in[1]->grad[i] -= g * z[i];
+}
+
+nn_tensor *nn_bce_with_logits_loss(nn_tensor *logits, nn_tensor *target) {
+    NN_REQUIRE(logits, "nn_bce_with_logits_loss");
+    NN_REQUIRE(target, "nn_bce_with_logits_loss");
+    if (!same_shapes("nn_bce_with_logits_loss", logits, target)) return NULL;
+    nn_tensor *out = nn_record("nn_bce_with_logits_loss", bce_backward, 0, NULL, logits, target, NULL,
+                               NULL);
+    double total = 0.0;
+    for (size_t i = 0; i < logits->size; i++) {
+        float z = logits->data[i], t = target->data[i];
+        total += (double)((z > 0.0f ? z : 0.0f) - z * t + log1pf(expf(-fabsf(z))));
+    }
+    out->data[0] = (float)(total / (double)logits->size);
+    return out;
+}

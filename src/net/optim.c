@@ -1,0 +1,132 @@
+/* src/optim.c — SGD (with momentum), Adam, AdamW and gradient clipping.
+ * All loops run over the model's one parameter block; `decay` decides per parameter tensor
+ * whether weight decay applies (weights yes, biases no). */
+#include "internal.h"
+
+/* A learning rate, momentum or decay that makes no sense is misuse: training would quietly
+ * go uphill or blow up, so say so now. */
+static bool hyper_ok(const char *op, float lr, float momentum, float weight_decay) {
+    if (!(lr > 0.0f) || !isfinite(lr)) {
+        nn_fail(op, "typical values: SGD 0.01 .. 0.5, Adam 1e-4 .. 1e-2",
+                "learning rate %g must be positive and finite", lr);
+        return false;
+    }
+    if (!(momentum >= 0.0f && momentum < 1.0f)) {
+        nn_fail(op, "0 means plain SGD; 0.9 is the usual choice",
+                "momentum %g must be in [0, 1)", momentum);
+        return false;
+    }
+    if (!(weight_decay >= 0.0f) || !isfinite(weight_decay)) {
+        nn_fail(op, "0 turns it off; 1e-4 .. 1e-2 is typical (AdamW: up to ~0.1)",
+                "weight decay %g must be >= 0 and finite", weight_decay);
+        return false;
+    }
+    return true;
+}
+
+static nn_optim *optim_new(nn_model *model, nn_optim_kind kind, float lr) {
+    nn_optim *o = nn_xcalloc(1, sizeof *o);
+    o->kind = kind;
+    o->model = model;
+    o->lr = lr;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->eps = 1e-8f;
+    o->count = model->count;
+    o->m = nn_xcalloc(model->count, sizeof(float));
+    if (kind == NN_OPTIM_ADAM) o->v = nn_xcalloc(model->count, sizeof(float));
+    return o;
+}
+
+nn_optim *nn_sgd_new(nn_model *model, float lr, float momentum, float weight_decay) {
+    NN_REQUIRE(model, "nn_sgd_new");
+    if (!hyper_ok("nn_sgd_new", lr, momentum, weight_decay)) return NULL;
+    nn_optim *o = optim_new(model, NN_OPTIM_SGD, lr);
+    o->momentum = momentum;
+    o->weight_decay = weight_decay;
+    return o;
+}
+
+nn_optim *nn_adam_new(nn_model *model, float lr, float weight_decay) {
+    NN_REQUIRE(model, "nn_adam_new");
+    if (!hyper_ok("nn_adam_new", lr, 0.0f, weight_decay)) return NULL;
+    nn_optim *o = optim_new(model, NN_OPTIM_ADAM, lr);
+    o->weight_decay = weight_decay;
+    return o;
+}
+
+nn_optim *nn_adamw_new(nn_model *model, float lr, float weight_decay) {
+    nn_optim *o = nn_adam_new(model, lr, weight_decay);
+    if (o) o->decoupled = true;
+    return o;
+}
+
+void nn_optim_free(nn_optim *o) {
+    if (!o) return;
+    free(o->m);
+    free(o->v);
+    free(o);
+}
+
+void nn_optim_step(nn_optim *o) {
+    NN_REQUIRE_OR(o, "nn_optim_step", );
+    nn_model *model = o->model;
+    if (model->count != o->count) {
+        nn_fail("nn_optim_step", "create the optimizer after the whole model is built",
+                "the model has %zu parameters now but had %zu when the optimizer was made",
+                model->count, o->count);
+        return;
+    }
+    o->t++;
+    /* Adam's moments start at 0, so early averages are biased low; dividing by
+     * (1 - beta^t) undoes that. */
+    float bc1 = 1.0f - powf(o->beta1, (float)o->t);
+    float bc2 = 1.0f - powf(o->beta2, (float)o->t);
+    size_t offset = 0;
+    for (int p = 0; p < model->nparams; p++) {
+        size_t len = model->params[p]->size;
+        float wd = model->decay[p] ? o->weight_decay : 0.0f;
+        float *w = model->data + offset, *g = model->grad + offset;
+        float *m = o->m + offset, *v = o->v ? o->v + offset : NULL;
+        offset += len;
+        if (!model->params[p]->requires_grad) continue;   /* frozen: not even decayed */
+        if (o->kind == NN_OPTIM_SGD) {
+            for (size_t i = 0; i < len; i++) {
+                float gi = g[i] + wd * w[i];              /* L2: d/dw (wd/2 w^2) = wd w */
+                if (o->momentum > 0.0f) {
+                    m[i] = o->momentum * m[i] + gi;       /* velocity */
+                    gi = m[i];
+                }
+                w[i] -= o->lr * gi;
+            }
+        } else {
+            for (size_t i = 0; i < len; i++) {
+                float gi = o->decoupled ? g[i] : g[i] + wd * w[i];
+                m[i] = o->beta1 * m[i] + (1.0f - o->beta1) * gi;        /* mean of g */
+                v[i] = o->beta2 * v[i] + (1.0f - o->beta2) * gi * gi;   /* mean of g^2 */
+                float step = (m[i] / bc1) / (sqrtf(v[i] / bc2) + o->eps);
+                if (o->decoupled) w[i] -= o->lr * wd * w[i];            /* AdamW */
+                w[i] -= o->lr * step;
+            }
+        }
+    }
+}
+
+float nn_clip_grad_norm(nn_model *model, float max_norm) {
+    NN_REQUIRE_OR(model, "nn_clip_grad_norm", NAN);
+    if (!(max_norm > 0.0f)) {
+        nn_fail("nn_clip_grad_norm", "a negative or zero limit would flip or erase every "
+                "gradient; 1.0 or 5.0 are common", "max_norm %g must be positive", max_norm);
+        return NAN;
+    }
+    float norm = nn_model_grad_norm(model);   /* over the trainable parameters */
+    if (norm > max_norm && norm > 0.0f) {
+        float scale = max_norm / norm;
+        for (int p = 0; p < model->nparams; p++) {
+            nn_tensor *t = model->params[p];
+            if (!t->requires_grad) continue;
+            for (size_t i = 0; i < t->size; i++) t->grad[i] *= scale;
+        }
+    }
+    return norm;
+}

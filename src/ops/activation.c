@@ -1,0 +1,121 @@
+/* src/ops/activation.c — the activations (激活函数) and clamp: y = f(x), dx += dy * f'(x).
+ * Each op's backward sits right above its forward, with the local derivative in a comment. */
+#include "internal.h"
+#include "ops/unary_op.h"
+
+/* y = 1 / (1 + e^-x);  dy/dx = y (1 - y) */
+static void sigmoid_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    for (size_t i = 0; i < len; i++) gx[i] += g[i] * y[i] * (1.0f - y[i]);
+}
+nn_tensor *nn_sigmoid(nn_tensor *in) {
+    UNARY_FORWARD("nn_sigmoid", sigmoid_backward);
+    for (size_t i = 0; i < len; i++) {
+        /* e^-x overflows for very negative x; use e^x / (1 + e^x) there. */
+        if (x[i] >= 0.0f) {
+            y[i] = 1.0f / (1.0f + expf(-x[i]));
+        } else {
+            float e = expf(x[i]);
+            y[i] = e / (1.0f + e);
+        }
+    }
+    return out;
+}
+
+/* y = tanh x;  dy/dx = 1 - y^2 */
+static void tanh_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    for (size_t i = 0; i < len; i++) gx[i] += g[i] * (1.0f - y[i] * y[i]);
+}
+nn_tensor *nn_tanh(nn_tensor *in) {
+    UNARY_FORWARD("nn_tanh", tanh_backward);
+    for (size_t i = 0; i < len; i++) y[i] = tanhf(x[i]);
+    return out;
+}
+
+/* y = max(0, x);  dy/dx = 1 if x > 0 else 0 */
+static void relu_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    for (size_t i = 0; i < len; i++) gx[i] += x[i] > 0.0f ? g[i] : 0.0f;
+}
+nn_tensor *nn_relu(nn_tensor *in) {
+    UNARY_FORWARD("nn_relu", relu_backward);
+    for (size_t i = 0; i < len; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    return out;
+}
+
+/* y = x if x > 0 else slope x;  dy/dx = 1 or slope */
+static void leaky_relu_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    float slope = n->f[0];
+    for (size_t i = 0; i < len; i++) gx[i] += x[i] > 0.0f ? g[i] : slope * g[i];
+}
+nn_tensor *nn_leaky_relu(nn_tensor *in, float slope) {
+    UNARY_FORWARD("nn_leaky_relu", leaky_relu_backward);
+    if (node) node->f[0] = slope;
+    for (size_t i = 0; i < len; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+    return out;
+}
+
+/* GELU, tanh approximation: y = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+ * dy/dx = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) */
+#define GELU_K 0.7978845608f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
+static void gelu_tanh_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    for (size_t i = 0; i < len; i++) {
+        float xi = x[i];
+        float t = tanhf(GELU_K * (xi + GELU_C * xi * xi * xi));
+        float du = GELU_K * (1.0f + 3.0f * GELU_C * xi * xi);
+        gx[i] += g[i] * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du);
+    }
+}
+nn_tensor *nn_gelu_tanh(nn_tensor *in) {
+    UNARY_FORWARD("nn_gelu_tanh", gelu_tanh_backward);
+    for (size_t i = 0; i < len; i++) {
+        float xi = x[i];
+        y[i] = 0.5f * xi * (1.0f + tanhf(GELU_K * (xi + GELU_C * xi * xi * xi)));
+    }
+    return out;
+}
+
+/* GELU, exact: y = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 (the normal distribution's CDF)
+ * dy/dx = Phi(x) + x phi(x),  phi(x) = e^(-x^2/2) / sqrt(2 pi) (its density) */
+#define INV_SQRT2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+static void gelu_erf_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    for (size_t i = 0; i < len; i++) {
+        float xi = x[i];
+        float cdf = 0.5f * (1.0f + erff(xi * INV_SQRT2));
+        float pdf = INV_SQRT_2PI * expf(-0.5f * xi * xi);
+        gx[i] += g[i] * (cdf + xi * pdf);
+    }
+}
+nn_tensor *nn_gelu_erf(nn_tensor *in) {
+    UNARY_FORWARD("nn_gelu_erf", gelu_erf_backward);
+    for (size_t i = 0; i < len; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT2));
+    return out;
+}
+
+/* y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (NaN stays NaN) */
+static void clamp_backward(nn_node *n) {
+    UNARY_BACKWARD_VARS(n);
+    float lo = n->f[0], hi = n->f[1];
+    for (size_t i = 0; i < len; i++) gx[i] += (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+}
+nn_tensor *nn_clamp(nn_tensor *in, float lo, float hi) {
+    NN_REQUIRE(in, "nn_clamp");
+    if (!(lo <= hi)) {
+        nn_fail("nn_clamp", "pass lo <= hi (use -INFINITY or INFINITY for one side only)",
+                "lo = %g is not <= hi = %g", lo, hi);
+        return NULL;
+    }
+    UNARY_FORWARD("nn_clamp", clamp_backward);
+    if (node) {
+        node->f[0] = lo;
+        node->f[1] = hi;
+    }
+    for (size_t i = 0; i < len; i++) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+    return out;
+}

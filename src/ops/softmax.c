@@ -1,0 +1,124 @@
+/* src/ops/softmax.c — softmax, log-softmax and log-sum-exp along any axis.
+ *
+ * Along the axis the n values of one slice sit inner floats apart (the (outer, n, inner)
+ * view of internal.h); the last axis (inner = 1) is the usual case. With m the slice's
+ * maximum and s = sum_k e^(x_k - m):
+ *   softmax_j = e^(x_j - m) / s            dx_j = y_j (g_j - sum_k g_k y_k)
+ *   log_softmax_j = (x_j - m) - log s      dx_j = g_j - softmax_j sum_k g_k
+ *   logsumexp = m + log s                  dx_j = g softmax_j
+ * Subtracting m first keeps e^x from overflowing; log_softmax subtracts (x_j - m) and log s
+ * in that order, since for logits near 1000 the sum m + log s would round log s away.
+ */
+#include "internal.h"
+
+typedef enum { SOFTMAX, LOG_SOFTMAX } softmax_kind;
+
+/* The maximum m of one slice (NaN if any value is NaN) and s = sum_k e^(x_k - m). */
+static void slice_max_sum(const float *x, size_t n, size_t stride, float *m_out, float *s_out) {
+    float m = x[0];
+    for (size_t k = 1; k < n; k++) if (nn_beats(x[k * stride], m)) m = x[k * stride];
+    float s = 0.0f;
+    if (m == -INFINITY) { /* every value is -inf (e.g. a fully masked row): no finite shift */
+        *m_out = m;
+        *s_out = 0.0f;
+        return;
+    }
+    for (size_t k = 0; k < n; k++) s += expf(x[k * stride] - m);
+    *m_out = m;
+    *s_out = s;
+}
+
+static void softmax_backward(nn_node *n) {
+    /* node->i: axis, kind */
+    nn_axis_view v = nn_axis_view_of(n->in[0], n->i[0]);
+    const float *y = n->out->data, *g = n->out->grad;
+    float *gx = n->in[0]->grad;
+    for (size_t o = 0; o < v.outer; o++)
+        for (size_t i = 0; i < v.inner; i++) {
+            size_t base = o * v.n * v.inner + i, st = v.inner;
+            float acc = 0.0f;   /* sum_k g_k y_k (softmax) or sum_k g_k (log-softmax) */
+            if (n->i[1] == SOFTMAX) {
+                for (size_t k = 0; k < v.n; k++) acc += g[base + k * st] * y[base + k * st];
+                for (size_t k = 0; k < v.n; k++)
+                    gx[base + k * st] += y[base + k * st] * (g[base + k * st] - acc);
+            } else {
+                for (size_t k = 0; k < v.n; k++) acc += g[base + k * st];
+                for (size_t k = 0; k < v.n; k++)
+                    gx[base + k * st] += g[base + k * st] - expf(y[base + k * st]) * acc;
+            }
+        }
+}
+
+static nn_tensor *softmax_along(const char *op, softmax_kind kind, nn_tensor *x, int axis) {
+    NN_REQUIRE(x, op);
+    int a = nn_norm_axis(op, x, axis);
+    if (a < 0) return NULL;
+    nn_node *node;
+    nn_tensor *out = nn_unary_out(op, softmax_backward, x, &node);
+    if (node) {
+        node->i[0] = a;
+        node->i[1] = kind;
+    }
+    nn_axis_view v = nn_axis_view_of(x, a);
+    for (size_t o = 0; o < v.outer; o++)
+        for (size_t i = 0; i < v.inner; i++) {
+            size_t base = o * v.n * v.inner + i, st = v.inner;
+            const float *xs = x->data + base;
+            float *ys = out->data + base;
+            float m, s;
+            slice_max_sum(xs, v.n, st, &m, &s);
+            float log_s = logf(s);
+            for (size_t k = 0; k < v.n; k++) {
+                float shifted = xs[k * st] - m;
+                ys[k * st] = kind == SOFTMAX ? expf(shifted) / s : shifted - log_s;
+            }
+        }
+    return out;
+}
+
+nn_tensor *nn_softmax(nn_tensor *x) { return softmax_along("nn_softmax", SOFTMAX, x, -1); }
+nn_tensor *nn_softmax_axis(nn_tensor *x, int axis) {
+    return softmax_along("nn_softmax_axis", SOFTMAX, x, axis);
+}
+nn_tensor *nn_log_softmax(nn_tensor *x) {
+    return softmax_along("nn_log_softmax", LOG_SOFTMAX, x, -1);
+}
+nn_tensor *nn_log_softmax_axis(nn_tensor *x, int axis) {
+    return softmax_along("nn_log_softmax_axis", LOG_SOFTMAX, x, axis);
+}
+
+/* ---- logsumexp: y[o, i] = m + log sum_k e^(x[o,k,i] - m);  dx[o,k,i] += dy[o,i] e^(x - y) -- */
+
+static void logsumexp_backward(nn_node *n) {
+    nn_axis_view v = nn_axis_view_of(n->in[0], n->i[0]);
+    const float *x = n->in[0]->data, *y = n->out->data, *g = n->out->grad;
+    float *gx = n->in[0]->grad;
+    for (size_t o = 0; o < v.outer; o++)
+        for (size_t i = 0; i < v.inner; i++) {
+            size_t base = o * v.n * v.inner + i, r = o * v.inner + i;
+            if (y[r] == -INFINITY) continue;   /* all -inf: no gradient anywhere */
+            for (size_t k = 0; k < v.n; k++)
+                gx[base + k * v.inner] += g[r] * expf(x[base + k * v.inner] - y[r]);
+        }
+}
+
+nn_tensor *nn_logsumexp(nn_tensor *x, int axis, bool keepdim) {
+    NN_REQUIRE(x, "nn_logsumexp");
+    int a = nn_norm_axis("nn_logsumexp", x, axis);
+    if (a < 0) return NULL;
+    int shape[NN_MAX_DIMS], nd = 0;
+    for (int d = 0; d < x->ndim; d++)
+        if (d != a) shape[nd++] = x->shape[d];
+        else if (keepdim) shape[nd++] = 1;
+    nn_node *node;
+    nn_tensor *out = nn_record("nn_logsumexp", logsumexp_backward, nd, shape, x, NULL, NULL, &node);
+    if (node) node->i[0] = a;
+    nn_axis_view v = nn_axis_view_of(x, a);
+    for (size_t o = 0; o < v.outer; o++)
+        for (size_t i = 0; i < v.inner; i++) {
+            float m, s;
+            slice_max_sum(x->data + o * v.n * v.inner + i, v.n, v.inner, &m, &s);
+            out->data[o * v.inner + i] = m == -INFINITY ? m : m + logf(s);
+        }
+    return out;
+}
