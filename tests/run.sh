@@ -8,6 +8,8 @@
 #   2. example smoke   each $BUILD/examples/<chapter>/<name> with --quick, in a scratch
 #                      directory: exit 0 and a `result: key=value ...` line
 #   3. doc snippets    tests/check_snippets.sh (the ```c blocks in README.md and docs/)
+#   4. call sites      tests/check_call_sites.sh (every public function that can report an
+#                      error has its file:line macro in include/nn/call_sites.h)
 #
 # Ends with the line `tests: N passed, M failed`; exits non-zero when M > 0 or nothing ran.
 set -u
@@ -107,20 +109,29 @@ for prog in "$BUILD"/examples/*/*; do
     fi
 done
 
+# Run a checker script that ends with "<label>: N passed, M failed" and add its counts.
+run_checker() {
+    label=$1; what=$2; shift 2
+    echo "== $what =="
+    run_logged "$@"
+    line=$(grep "^$label: [0-9]* passed, [0-9]* failed\$" "$tmp/log" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed 's/^[^:]*: \([0-9]*\) passed.*/\1/')
+        f=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed$/\1/')
+    else
+        p=0; f=0
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" -eq 0 ] || note_failure "$what ($f)"
+}
+
 # ---- 3. doc snippets --------------------------------------------------------------------
-echo "== doc snippets =="
-run_logged sh tests/check_snippets.sh
-line=$(grep '^snippets: [0-9]* passed, [0-9]* failed$' "$tmp/log" | tail -n 1)
-if [ -n "$line" ]; then
-    p=$(echo "$line" | sed 's/^snippets: \([0-9]*\) passed.*/\1/')
-    f=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed$/\1/')
-else
-    p=0; f=0
-fi
-if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-passed=$((passed + p))
-failed=$((failed + f))
-[ "$f" -eq 0 ] || note_failure "doc snippets ($f)"
+run_checker snippets "doc snippets" sh tests/check_snippets.sh
+
+# ---- 4. call-site macros ----------------------------------------------------------------
+run_checker "call sites" "call-site macros" sh tests/check_call_sites.sh
 
 # ---- verdict ----------------------------------------------------------------------------
 echo

@@ -44,6 +44,7 @@
 
 /* core/model.h */
 #define nn_model_param(...) NN_AT(nn_model_param(__VA_ARGS__))
+#define nn_model_alloc(...) NN_AT(nn_model_alloc(__VA_ARGS__))
 #define nn_model_zero_grad(...) NN_AT(nn_model_zero_grad(__VA_ARGS__))
 #define nn_model_freeze(...) NN_AT(nn_model_freeze(__VA_ARGS__))
 #define nn_model_unfreeze(...) NN_AT(nn_model_unfreeze(__VA_ARGS__))
@@ -57,6 +58,7 @@
 #define nn_gradcheck(...) NN_AT(nn_gradcheck(__VA_ARGS__))
 
 /* ops/elementwise.h */
+#define nn_add(...) NN_AT(nn_add(__VA_ARGS__))
 #define nn_add(...) NN_AT(nn_add(__VA_ARGS__))
 #define nn_sub(...) NN_AT(nn_sub(__VA_ARGS__))
 #define nn_mul(...) NN_AT(nn_mul(__VA_ARGS__))
@@ -81,8 +83,10 @@
 #define nn_clamp(...) NN_AT(nn_clamp(__VA_ARGS__))
 #define nn_masked_fill(...) NN_AT(nn_masked_fill(__VA_ARGS__))
 
-/* ops/shape.h */
+/* ops/matmul.h */
 #define nn_matmul(...) NN_AT(nn_matmul(__VA_ARGS__))
+
+/* ops/shape.h */
 #define nn_transpose(...) NN_AT(nn_transpose(__VA_ARGS__))
 #define nn_reshape(...) NN_AT(nn_reshape(__VA_ARGS__))
 #define nn_rows(...) NN_AT(nn_rows(__VA_ARGS__))
@@ -125,6 +129,7 @@
 #define nn_linear_layer_new(...) NN_AT(nn_linear_layer_new(__VA_ARGS__))
 
 /* net/conv_layer.h */
+#define nn_conv2d_layer_new(...) NN_AT(nn_conv2d_layer_new(__VA_ARGS__))
 #define nn_conv2d_layer_forward(...) NN_AT(nn_conv2d_layer_forward(__VA_ARGS__))
 
 /* net/dropout.h */
@@ -162,6 +167,7 @@
 
 /* data/dataset.h */
 #define nn_dataset_init(...) NN_AT(nn_dataset_init(__VA_ARGS__))
+#define nn_dataset_free(...) NN_AT(nn_dataset_free(__VA_ARGS__))
 #define nn_dataset_batch(...) NN_AT(nn_dataset_batch(__VA_ARGS__))
 #define nn_dataset_batch_targets(...) NN_AT(nn_dataset_batch_targets(__VA_ARGS__))
 #define nn_dataset_split(...) NN_AT(nn_dataset_split(__VA_ARGS__))
