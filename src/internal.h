@@ -2,7 +2,14 @@
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
-#include "nn.h"
+/* Every source sees the core (errors, random numbers, tensors, the graph, models); each
+ * includes the headers of the other areas it uses, so its includes show what it builds on. */
+#include "nn/core/errors.h"
+#include "nn/core/rng.h"
+#include "nn/core/clock.h"
+#include "nn/core/tensor.h"
+#include "nn/core/graph.h"
+#include "nn/core/model.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* src/cli/args.c — reading --flags from argv for the example programs. */
 #include "internal.h"
+#include "nn/cli/args.h"
 #include <errno.h>
 #include <stdio.h>
 

@@ -1,5 +1,6 @@
 /* src/cli/out_path.c — where examples write their pictures: dir/file, making missing folders. */
 #include "internal.h"
+#include "nn/cli/out_path.h"
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>

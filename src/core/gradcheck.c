@@ -1,5 +1,6 @@
 /* src/gradcheck.c — compare backward's gradients with central differences. */
 #include "internal.h"
+#include "nn/core/gradcheck.h"
 
 /* Evaluate f with grad mode off and return the loss in double. */
 static double eval_loss(nn_loss_fn f, nn_tensor **inputs, void *user) {

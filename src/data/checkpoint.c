@@ -11,6 +11,7 @@
  * model) before copying a single value. A bad file therefore leaves the model as it was.
  */
 #include "internal.h"
+#include "nn/data/checkpoint.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,6 +10,8 @@
  *   batch(start 2, count 3) = X rows [5 2 1]
  */
 #include "internal.h"
+#include "nn/ops/shape.h"
+#include "nn/data/dataset.h"
 
 /* Check the batch arguments; returns the count cut at N, or -1 after nn_fail. */
 static int batch_count(const char *op, const nn_dataset *ds, int start, int count) {

@@ -1,5 +1,8 @@
 /* src/data/fashion_mnist.c — Fashion-MNIST from the four IDX files of Debian's dataset-fashion-mnist. */
 #include "internal.h"
+#include "nn/data/idx.h"
+#include "nn/data/dataset.h"
+#include "nn/data/fashion_mnist.h"
 #include <stdio.h>
 #include <sys/stat.h>
 

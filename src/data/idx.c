@@ -12,6 +12,7 @@
  * fails with "truncated" instead of allocating gigabytes first.
  */
 #include "internal.h"
+#include "nn/data/idx.h"
 
 #include <errno.h>
 #include <stdio.h>

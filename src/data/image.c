@@ -7,6 +7,8 @@
  * planar, channel by channel: data[(c * H + y) * W + x]. The loops below convert.
  */
 #include "internal.h"
+#include "nn/data/image.h"
+#include "nn/cli/out_path.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,8 @@
 /* src/net/conv_layer.c — the convolution layer: kernels and biases as parameters, forward through nn_conv2d. */
 #include "internal.h"
+#include "nn/ops/conv.h"
+#include "nn/net/init.h"
+#include "nn/net/conv_layer.h"
 
 nn_conv2d_layer *nn_conv2d_layer_new(nn_model *m, const char *name, int in_ch, int out_ch,
                                      int ksize, int stride, int padding, nn_init init) {

@@ -1,5 +1,6 @@
 /* src/net/dropout.c — inverted dropout. */
 #include "internal.h"
+#include "nn/net/dropout.h"
 
 /* ---- dropout: y = x * mask / (1 - p);  dx += dy * mask / (1 - p) ------------------------ */
 

@@ -1,5 +1,6 @@
 /* src/net/init.c — initialisers: Xavier (Glorot) and He (Kaiming). */
 #include "internal.h"
+#include "nn/net/init.h"
 
 void nn_init_xavier(nn_tensor *w, int fan_in, int fan_out, nn_rng *rng) {
     /* Var(w) = 2 / (in + out) keeps activations' variance steady for tanh/sigmoid;

@@ -1,5 +1,9 @@
 /* src/net/linear.c — the linear (fully connected) layer: Y = X W + b. */
 #include "internal.h"
+#include "nn/ops/elementwise.h"
+#include "nn/ops/matmul.h"
+#include "nn/net/init.h"
+#include "nn/net/linear.h"
 
 nn_linear_layer *nn_linear_layer_new(nn_model *m, const char *name, int in, int out, nn_init init) {
     NN_REQUIRE(m, "nn_linear_layer_new");

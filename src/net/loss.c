@@ -1,5 +1,8 @@
 /* src/net/loss.c — loss functions; each returns a scalar graph tensor. */
 #include "internal.h"
+#include "nn/ops/elementwise.h"
+#include "nn/ops/reduce.h"
+#include "nn/net/loss.h"
 
 static bool same_shapes(const char *op, const nn_tensor *pred, const nn_tensor *target) {
     if (nn_same_shape(pred, target)) return true;

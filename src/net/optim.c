@@ -2,6 +2,7 @@
  * All loops run over the model's one parameter block; `decay` decides per parameter tensor
  * whether weight decay applies (weights yes, biases no). */
 #include "internal.h"
+#include "nn/net/optim.h"
 
 /* A learning rate, momentum or decay that makes no sense is misuse: training would quietly
  * go uphill or blow up, so say so now. */

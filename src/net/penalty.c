@@ -1,5 +1,6 @@
 /* src/net/penalty.c — L1 and L2 penalties over the weights of a model. */
 #include "internal.h"
+#include "nn/net/penalty.h"
 
 /* ---- penalties over the model's weights ---------------------------------------------------
  * L1 = sum |w|  (d/dw = sign w);   L2 = sum w^2  (d/dw = 2w).  Biases and frozen

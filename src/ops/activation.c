@@ -1,6 +1,7 @@
 /* src/ops/activation.c — the activations (激活函数) and clamp: y = f(x), dx += dy * f'(x).
  * Each op's backward sits right above its forward, with the local derivative in a comment. */
 #include "internal.h"
+#include "nn/ops/elementwise.h"
 #include "ops/unary_op.h"
 
 /* y = 1 / (1 + e^-x);  dy/dx = y (1 - y) */

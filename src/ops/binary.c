@@ -7,6 +7,7 @@
  * which is exactly the gradient of a broadcast.
  */
 #include "internal.h"
+#include "nn/ops/elementwise.h"
 
 typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV } binary_kind;
 

@@ -21,6 +21,7 @@
  *              the end (so the result does not depend on the number of threads).
  */
 #include "internal.h"
+#include "nn/ops/conv.h"
 #include <stdio.h>
 #ifdef _OPENMP
 #include <omp.h>

@@ -12,6 +12,7 @@
  * the readable reference; tests/test_kernels.c checks that both agree.
  */
 #include "internal.h"
+#include "nn/ops/matmul.h"
 
 typedef struct { int batch, M, K, N; bool shared_b; } matmul_dims;
 

@@ -11,6 +11,8 @@
  * (stride < kernel) stay inside one plane, so threads never add into the same dx.
  */
 #include "internal.h"
+#include "nn/ops/shape.h"
+#include "nn/ops/conv.h"
 
 typedef struct pool_geom { int planes, H, W, Ho, Wo, k, s; } pool_geom;
 

@@ -5,6 +5,7 @@
  * (o * n + k) * inner + i, and the reduced output element (o, i) at o * inner + i.
  */
 #include "internal.h"
+#include "nn/ops/reduce.h"
 
 /* The output shape of reducing `axis`: that dim becomes 1 (keepdim) or disappears. */
 static int reduced_shape(const nn_tensor *x, int axis, bool keepdim, int *shape) {

@@ -6,6 +6,7 @@
  * (o, k, i) sits at (o * n + k) * inner + i. A slice along the axis is then `outer` runs of
  * len * inner contiguous floats, which is what the loops below copy. */
 #include "internal.h"
+#include "nn/ops/shape.h"
 
 /* ---- transpose of the last two dims: y[..., j, i] = x[..., i, j] ----------------------- */
 

@@ -10,6 +10,7 @@
  * in that order, since for logits near 1000 the sum m + log s would round log s away.
  */
 #include "internal.h"
+#include "nn/ops/softmax.h"
 
 typedef enum { SOFTMAX, LOG_SOFTMAX } softmax_kind;
 

@@ -1,6 +1,7 @@
 /* src/ops/unary.c — elementwise math of one input: y = f(x), dx += dy * f'(x).
  * Each op's backward sits right above its forward, with the local derivative in a comment. */
 #include "internal.h"
+#include "nn/ops/elementwise.h"
 #include "ops/unary_op.h"
 
 /* y = x + s;  dy/dx = 1 */

@@ -5,6 +5,7 @@
  * values, and the random choices are made once per image, in order, so a seed repeats them.
  */
 #include "internal.h"
+#include "nn/train/augment.h"
 
 /* ---- shared: the image layout of x ------------------------------------------------------ */
 

@@ -1,5 +1,6 @@
 /* src/train/diagnostics.c — training health: snapshots and update ratios, activation statistics, the report. */
 #include "internal.h"
+#include "nn/train/diagnostics.h"
 #include <stdio.h>
 
 /* ---- snapshots and update ratios ---------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* src/train/early_stop.c — early stopping (提前终止): keep the best weights, stop when patience runs out. */
 #include "internal.h"
+#include "nn/train/early_stop.h"
 
 nn_early_stop *nn_early_stop_new(nn_model *model, int patience, float min_delta) {
     NN_REQUIRE(model, "nn_early_stop_new");

@@ -1,5 +1,6 @@
 /* src/train/progress.c — a progress bar that redraws in place on a terminal and prints one line elsewhere. */
 #include "internal.h"
+#include "nn/train/progress.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>

@@ -12,7 +12,9 @@
  * chart. Every number is printed with a fixed number of decimals, so the same data always
  * gives the same file (handy for tests and diffs).
  */
-#include "internal.h" /* nn.h, nn_safe_file */
+#include "internal.h" /* the core, nn_safe_file */
+#include "nn/viz/plot.h"
+#include "nn/cli/out_path.h"
 
 #include <errno.h>
 #include <math.h>
