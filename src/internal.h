@@ -65,7 +65,7 @@ static inline nn_axis_view nn_axis_view_of(const nn_tensor *x, int axis) {
 size_t nn_set_shape(nn_tensor *t, int ndim, const int *shape);
 
 /* A file written under a temporary name and renamed onto its path when complete
- * (src/safe_file.c). nn_safe_open returns 0 or an errno; write to s.f; then nn_safe_commit
+ * (src/data/safe_file.c). nn_safe_open returns 0 or an errno; write to s.f; then nn_safe_commit
  * with the first write error (0 if none) renames (or removes the temporary file) and returns
  * 0 or an errno. durable: fsync the file and its folder too (checkpoints). */
 typedef struct { FILE *f; char *tmp; } nn_safe_file;
@@ -81,7 +81,7 @@ void nn_kernel_matmul_nt(const float *A, const float *B, float *C, int M, int K,
 void nn_kernel_matmul_tn(const float *A, const float *B, float *C, int M, int K, int N);
 /* C (M,N) += A (M,K) @ B (K,N), register-blocked (vector tiles, AVX2 when the CPU has it):
  * the same result as nn_kernel_matmul_nn up to rounding; 1.1x (K = 9) to 8x faster on the
- * CNN's shapes (bench/bench_conv.c). Used by the convolution's fast path (src/ops_conv.c). */
+ * CNN's shapes (bench/bench_conv.c). Used by the convolution's fast path (src/ops/conv.c). */
 void nn_kernel_gemm_nn(const float *A, const float *B, float *C, int M, int K, int N);
 
 /* "v is a new maximum over best": larger, or the first NaN (a NaN then stays the maximum).

@@ -1,6 +1,6 @@
-/* tests/test_train.c — the training helpers of nn/train.h: early stopping, the progress bar
- * (its non-terminal and forced-terminal modes, through a tmpfile), snapshots and update
- * ratios, activation statistics and the diagnostics report; plus the two regularization
+/* tests/test_train.c — the training helpers of nn/train/ (early_stop.h, progress.h,
+ * diagnostics.h): early stopping, the progress bar (its non-terminal and forced-terminal
+ * modes, through a tmpfile), snapshots and update ratios, activation statistics and the diagnostics report; plus the two regularization
  * forms chapter 2 compares (an L2 penalty in the loss vs weight decay in the optimizer) and
  * gradient clipping as the chapter uses it. */
 #include "testing.h"

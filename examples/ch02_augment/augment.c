@@ -2,7 +2,7 @@
  *
  * The tutorial: "add noise, rotate, flip, crop" to get more data for free, and a model that
  * is not thrown by a small change of the input. This program shows each transform of the
- * library (nn/augment.h) on a small picture, in the terminal, then measures the effect.
+ * library (nn/train/augment.h) on a small picture, in the terminal, then measures the effect.
  *
  * The task: 16x16 pictures of four shapes (a horizontal bar, a vertical bar, a square, an X)
  * anywhere in the picture. The training set is tiny: 3 pictures per shape, all near the
@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
     };
     const char *titles[] = {"original", "flip_h", "flip_v", "rot90", "rotate 20",
                             "crop", "random_crop 4", "noise 0.15"};
-    printf("\nthe transforms of nn/augment.h on one picture (the letter F):\n\n");
+    printf("\nthe transforms of nn/train/augment.h on one picture (the letter F):\n\n");
     const nn_tensor *row1[] = {views[0], views[1], views[2], views[3]};
     const nn_tensor *row2[] = {views[4], views[6], views[7]};
     show(row1, titles, 4);

@@ -1,7 +1,7 @@
 /* examples/ch02_diagnostics/diagnostics.c — is my training healthy? Five numbers to check.
  *
  * The same classifier (20 inputs -> 64 -> 64 -> 10 classes) set up three ways, each checked
- * with the library's diagnostics (nn/train.h) after its first step:
+ * with the library's diagnostics (nn/train/diagnostics.h) after its first step:
  *
  *   healthy     tanh, Xavier init, Adam lr 1e-3
  *   saturated   tanh, weights N(0, 1): the pre-activations are large, most tanh units sit at

@@ -1,4 +1,4 @@
-/* src/gradcheck.c — compare backward's gradients with central differences. */
+/* src/core/gradcheck.c — compare backward's gradients with central differences. */
 #include "internal.h"
 #include "nn/core/gradcheck.h"
 

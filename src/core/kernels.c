@@ -1,4 +1,4 @@
-/* src/kernels.c — the matrix-multiply kernels every layer spends its time in.
+/* src/core/kernels.c — the matrix-multiply kernels every layer spends its time in.
  *
  * Plain C in the loop order that reads memory in a straight line: the innermost loop always
  * walks a contiguous row, so the compiler can vectorise it and the cache stays warm. Rows of

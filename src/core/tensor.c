@@ -1,4 +1,4 @@
-/* src/tensor.c — creating, filling, inspecting and printing tensors you own. */
+/* src/core/tensor.c — creating, filling, inspecting and printing tensors you own. */
 #include "internal.h"
 #include <stdarg.h>
 #include <stdio.h>

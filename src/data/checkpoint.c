@@ -1,7 +1,7 @@
-/* src/checkpoint.c — save a model's parameters to a file and load them back
- * (format in include/nn/io.h and docs/en/checkpoint-format.md).
+/* src/data/checkpoint.c — save a model's parameters to a file and load them back
+ * (format in include/nn/data/checkpoint.h and docs/en/checkpoint-format.md).
  *
- * Saving (through src/safe_file.c): write everything to a fresh temporary file in the
+ * Saving (through src/data/safe_file.c): write everything to a fresh temporary file in the
  * target's folder, fsync it, then rename it onto the target. rename() within one folder is
  * atomic, so whoever opens the path sees the old checkpoint or the new one, never half of
  * one, even after a crash.

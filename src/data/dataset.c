@@ -1,5 +1,5 @@
-/* src/dataset.c — a data set in memory, shuffled with the seeded generator and handed out in
- * mini-batches (see include/nn/io.h).
+/* src/data/dataset.c — a data set in memory, shuffled with the seeded generator and handed out in
+ * mini-batches (see include/nn/data/dataset.h).
  *
  * Shuffling never moves the data: it permutes a small index array `order`, and a batch
  * gathers its rows through that array with nn_take_rows (the same gather an embedding

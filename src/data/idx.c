@@ -1,4 +1,5 @@
-/* src/idx.c — the IDX files of MNIST and Fashion-MNIST, plain or gzip'd (see include/nn/io.h).
+/* src/data/idx.c — the IDX files of MNIST and Fashion-MNIST, plain or gzip'd
+ * (see include/nn/data/idx.h).
  *
  * An IDX file is a tiny header and then raw bytes:
  *

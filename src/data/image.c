@@ -1,5 +1,5 @@
-/* src/image.c — images as (C, H, W) tensors in 0..1: load, save as PNG, resize, grey,
- * nearest-neighbour enlarging and a grid of several images (see include/nn/io.h).
+/* src/data/image.c — images as (C, H, W) tensors in 0..1: load, save as PNG, resize, grey,
+ * nearest-neighbour enlarging and a grid of several images (see include/nn/data/image.h).
  *
  * Files are decoded and encoded by stb_image / stb_image_write / stb_image_resize, which
  * Debian builds into libstb.so (we include the headers only, no *_IMPLEMENTATION).

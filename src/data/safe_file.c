@@ -1,8 +1,8 @@
-/* src/safe_file.c — write a file so that a crash, a full disk or a bad write never leaves half
- * of it under the real name: write "<path>.tmp.XXXXXX" in the same folder, flush and close it,
- * and only then rename it onto <path> (one atomic step on POSIX file systems). On any failure
- * the temporary file is removed and the old <path>, if any, is untouched. Every writer in the
- * library (PNG images, SVG charts, checkpoints) goes through here. */
+/* src/data/safe_file.c — write a file so that a crash, a full disk or a bad write never leaves
+ * half of it under the real name: write "<path>.tmp.XXXXXX" in the same folder, flush and
+ * close it, and only then rename it onto <path> (one atomic step on POSIX file systems). On
+ * any failure the temporary file is removed and the old <path>, if any, is untouched. Every
+ * writer in the library (PNG images, SVG charts, checkpoints) goes through here. */
 #include "internal.h"
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-/* src/ops_conv.c — 2-D convolution (卷积), NCHW, and the convolution layer.
+/* src/ops/conv.c — 2-D convolution (卷积), NCHW (the layer is in src/net/conv_layer.c).
  *
- * Cross-correlation, like PyTorch: the kernel is NOT flipped (see nn/conv.h).
+ * Cross-correlation, like PyTorch: the kernel is NOT flipped (see nn/ops/conv.h).
  *   x: (N, C, H, W)   w: (K, C, kh, kw)   b: (K)   y: (N, K, Ho, Wo)
  *   y[n,k,oh,ow] = b[k] + sum_{c,i,j} w[k,c,i,j] * x[n, c, oh*s - p + i, ow*s - p + j]
  * with x = 0 outside the image (padding). Backward, for every output element g = dy[n,k,oh,ow]:
@@ -12,7 +12,8 @@
  *   fast       im2col: for one image, copy each patch that a kernel position sees into a
  *              column of a matrix col (R = C*kh*kw rows, P = Ho*Wo columns). Then the whole
  *              convolution of that image is ONE matrix multiply, y_n (K, P) = w (K, R) @ col,
- *              which the blocked kernel in kernels.c runs at full speed. Backward is two more:
+ *              which the blocked kernel in src/core/kernels.c runs at full speed. Backward is
+ *              two more:
  *                dw (K, R)  += dy_n (K, P) @ col^T        (computed as dw^T += col @ dy_n^T)
  *                dcol (R, P) = w^T (R, K) @ dy_n (K, P),  then col2im adds dcol back into dx
  *              (col2im is im2col in reverse: a pixel seen by several patches gets the sum).

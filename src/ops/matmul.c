@@ -1,4 +1,4 @@
-/* src/ops_matmul.c — matrix multiply, 2-D and batched.
+/* src/ops/matmul.c — matrix multiply, 2-D and batched.
  *
  *   (M, K) @ (K, N)       -> (M, N)
  *   (B, M, K) @ (B, K, N) -> (B, M, N)    one product per batch item
@@ -6,7 +6,7 @@
  *
  * Forward  C = A B.   Backward  dA += dC B^T,   dB += A^T dC.
  *
- * All three products run on the register-blocked kernel nn_kernel_gemm_nn (src/kernels.c);
+ * All three products run on the register-blocked kernel nn_kernel_gemm_nn (src/core/kernels.c);
  * backward first copies B^T or A^T into arena memory so that the kernel reads rows. That copy
  * is O(MK + KN) next to the O(MKN) product. The plain loops nn_kernel_matmul_nn/_nt/_tn are
  * the readable reference; tests/test_kernels.c checks that both agree.

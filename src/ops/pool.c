@@ -1,4 +1,4 @@
-/* src/ops_pool.c — pooling (池化) and flatten.
+/* src/ops/pool.c — pooling (池化) and flatten.
  *
  * Pooling shrinks each feature map by summarising every kernel x kernel window with one
  * number, channel by channel, no padding:

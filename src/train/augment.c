@@ -1,4 +1,4 @@
-/* src/augment.c — data augmentation: noise, jitter, flips, rotations, crops.
+/* src/train/augment.c — data augmentation: noise, jitter, flips, rotations, crops.
  *
  * Every function reads x and writes a fresh graph tensor (no tape node: this is data, not a
  * differentiable op). Images are (C, H, W) or (N, C, H, W); an image is C planes of H x W

@@ -1,4 +1,4 @@
-/* plot.c — SVG line/scatter charts and small ASCII charts (see include/nn/plot.h).
+/* src/viz/plot.c — SVG line/scatter charts and small ASCII charts (see include/nn/viz/plot.h).
  *
  * Nothing here is clever; it is the arithmetic of putting numbers on a page:
  *
@@ -8,7 +8,7 @@
  *   3. map data to pixels (or character cells):  px = left + (x - xlo) / (xhi - xlo) * width
  *      (y grows downwards on screens, so py = top + (yhi - y) / (yhi - ylo) * height).
  *
- * The SVG is written to a temporary file and renamed onto <path> (src/safe_file.c), so a reader never sees half a
+ * The SVG is written to a temporary file and renamed onto <path> (src/data/safe_file.c), so a reader never sees half a
  * chart. Every number is printed with a fixed number of decimals, so the same data always
  * gives the same file (handy for tests and diffs).
  */

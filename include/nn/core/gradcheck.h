@@ -13,7 +13,6 @@
 
 #include "tensor.h"
 
-#include "tensor.h"
 
 typedef nn_tensor *(*nn_loss_fn)(nn_tensor **inputs, void *user);
 

@@ -4,15 +4,14 @@
  * model->grad[0 .. count), each parameter tensor pointing at its own slice. So an optimizer
  * step, gradient clipping, an L2 penalty or saving a checkpoint is a single loop. (Adding a
  * parameter may move the block: take pointers into it after the model is built.)
- * Layers (nn/layers.h) create their parameters here and keep their own structs here too,
- * so nn_model_free() releases everything.
+ * Layers (nn/net/linear.h, nn/net/conv_layer.h) create their parameters here and keep their
+ * own structs here too, so nn_model_free() releases everything.
  */
 #ifndef NN_CORE_MODEL_H
 #define NN_CORE_MODEL_H
 
 #include "tensor.h"
 
-#include "tensor.h"
 
 typedef struct nn_model {
     float *data;          /* every parameter's values, back to back */
