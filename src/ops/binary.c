@@ -1,4 +1,4 @@
-/* src/ops_binary.c — add, sub, mul, div with NumPy broadcasting.
+/* src/ops/binary.c — add, sub, mul, div with NumPy broadcasting.
  *
  * Both inputs are seen as 4-D (missing leading dims are 1). For each output dimension an
  * input either matches it (stride = its contiguous stride) or has size 1 (stride 0, so the

@@ -112,7 +112,7 @@ nn_tensor *nn_rows(nn_tensor *x, int start, int count) {
     NN_REQUIRE(x, "nn_rows");
     if (x->ndim < 1 || start < 0 || count < 1 || start > x->shape[0] - count) {
         nn_fail("nn_rows", "rows start..start+count-1 must lie inside dim 0",
-                "rows %d..%d of shape %s", start, start + count - 1, SHAPE(x));
+                "rows %d..%ld of shape %s", start, (long)start + count - 1, SHAPE(x));
         return NULL;
     }
     int shape[NN_MAX_DIMS];
@@ -208,7 +208,8 @@ nn_tensor *nn_slice(nn_tensor *x, int axis, int start, int len) {
     if (a < 0) return NULL;
     if (start < 0 || len < 1 || start > x->shape[a] - len) {
         nn_fail("nn_slice", "start .. start+len-1 must lie inside the axis, and len >= 1",
-                "slice %d..%d of axis %d of shape %s", start, start + len - 1, axis, SHAPE(x));
+                "slice %d..%ld of axis %d of shape %s", start, (long)start + len - 1, axis,
+                SHAPE(x));   /* long: start + len may pass INT_MAX */
         return NULL;
     }
     int shape[NN_MAX_DIMS];

@@ -19,7 +19,8 @@ static void slice_max_sum(const float *x, size_t n, size_t stride, float *m_out,
     float m = x[0];
     for (size_t k = 1; k < n; k++) if (nn_beats(x[k * stride], m)) m = x[k * stride];
     float s = 0.0f;
-    if (m == -INFINITY) { /* every value is -inf (e.g. a fully masked row): no finite shift */
+    if (isinf(m)) { /* all -inf (a fully masked row) or a +inf: no finite shift. The log of
+                     * the sum is then m itself; e^(x - m) would give e^(inf - inf) = NaN */
         *m_out = m;
         *s_out = 0.0f;
         return;
@@ -119,7 +120,7 @@ nn_tensor *nn_logsumexp(nn_tensor *x, int axis, bool keepdim) {
         for (size_t i = 0; i < v.inner; i++) {
             float m, s;
             slice_max_sum(x->data + o * v.n * v.inner + i, v.n, v.inner, &m, &s);
-            out->data[o * v.inner + i] = m == -INFINITY ? m : m + logf(s);
+            out->data[o * v.inner + i] = isinf(m) ? m : m + logf(s);
         }
     return out;
 }
