@@ -26,7 +26,7 @@ static _Thread_local bool training = true;
 
 /* The marks still good to rewind to, oldest first (see nn_graph_mark). */
 enum { MAX_MARKS = 64 };
-static _Thread_local unsigned long live_marks[MAX_MARKS];
+static _Thread_local nn_graph_mark_t live_marks[MAX_MARKS];
 static _Thread_local int nlive_marks;
 static _Thread_local unsigned long mark_counter;
 
@@ -84,19 +84,30 @@ void nn_graph_release(void) {
 nn_graph_mark_t nn_graph_mark(void) {
     nn_graph_mark_t m = {current, current ? current->used : 0, bytes_used, tape_tail,
                          node_count, 0};
+    /* Nothing made since the newest live mark (or just rewound to it): this is the same
+     * point, so it is the same mark. A loop that marks and rewinds every iteration then
+     * keeps one live mark instead of running out of them. (Every allocation adds bytes,
+     * and a rewind to an older mark ends the newest one, so equal counters mean nothing
+     * happened in between.) */
+    if (nlive_marks > 0) {
+        const nn_graph_mark_t *top = &live_marks[nlive_marks - 1];
+        if (top->bytes_used == bytes_used && top->tape_tail == tape_tail &&
+            top->node_count == node_count)
+            return *top;
+    }
     if (nlive_marks == MAX_MARKS) {
         nn_fail("nn_graph_mark", "rewind (or clear) older marks before making new ones",
                 "more than %d marks are live at once", MAX_MARKS);
         return m;   /* generation 0: rewinding to it is refused */
     }
     m.generation = ++mark_counter;
-    live_marks[nlive_marks++] = m.generation;
+    live_marks[nlive_marks++] = m;
     return m;
 }
 
 void nn_graph_rewind(nn_graph_mark_t m) {
     int k = nlive_marks - 1;
-    while (k >= 0 && live_marks[k] != m.generation) k--;
+    while (k >= 0 && live_marks[k].generation != m.generation) k--;
     if (k < 0 || m.generation == 0) {
         nn_fail("nn_graph_rewind",
                 "a mark is good until the next nn_graph_clear() or until you rewind to an "
@@ -105,6 +116,7 @@ void nn_graph_rewind(nn_graph_mark_t m) {
         return;
     }
     nlive_marks = k + 1;   /* marks made after this one are gone; this one stays good */
+    m = live_marks[k];
     chunk *c = m.chunk;
     if (c) c->used = m.used;
     for (chunk *after = c ? c->next : first; after; after = after->next) after->used = 0;
@@ -123,12 +135,15 @@ nn_tensor *nn_keep(nn_tensor *kept, const nn_tensor *t) {
                 "`kept` must be a tensor you own, not a graph or model tensor");
         return NULL;
     }
-    if (kept == t) return kept;
-    if (!kept || kept->ndim != t->ndim || !nn_same_shape(kept, t)) {
+    if (!kept || !nn_same_shape(kept, t)) {
         nn_tensor_free(kept);
         kept = nn_zeros(t->ndim, t->shape);
+    } else if (kept->grad) {   /* the copy is detached: a gradient kept once asked for goes */
+        free(kept->grad);
+        kept->grad = NULL;
     }
-    memcpy(kept->data, t->data, t->size * sizeof(float));
+    kept->requires_grad = false;
+    if (kept != t) memcpy(kept->data, t->data, t->size * sizeof(float));
     return kept;
 }
 

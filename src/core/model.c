@@ -1,4 +1,4 @@
-/* src/model.c — the parameter block: every parameter of a model in one allocation. */
+/* src/core/model.c — the parameter block: every parameter of a model in one allocation. */
 #include "internal.h"
 #include <stdio.h>
 

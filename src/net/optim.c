@@ -1,4 +1,4 @@
-/* src/optim.c — SGD (with momentum), Adam, AdamW and gradient clipping.
+/* src/net/optim.c — SGD (with momentum), Adam, AdamW and gradient clipping.
  * All loops run over the model's one parameter block; `decay` decides per parameter tensor
  * whether weight decay applies (weights yes, biases no). */
 #include "internal.h"
@@ -35,6 +35,7 @@ static nn_optim *optim_new(nn_model *model, nn_optim_kind kind, float lr) {
     o->eps = 1e-8f;
     o->count = model->count;
     o->m = nn_xcalloc(model->count, sizeof(float));
+    o->steps = nn_xcalloc((size_t)model->nparams, sizeof(long));
     if (kind == NN_OPTIM_ADAM) o->v = nn_xcalloc(model->count, sizeof(float));
     return o;
 }
@@ -66,6 +67,7 @@ void nn_optim_free(nn_optim *o) {
     if (!o) return;
     free(o->m);
     free(o->v);
+    free(o->steps);
     free(o);
 }
 
@@ -79,10 +81,6 @@ void nn_optim_step(nn_optim *o) {
         return;
     }
     o->t++;
-    /* Adam's moments start at 0, so early averages are biased low; dividing by
-     * (1 - beta^t) undoes that. */
-    float bc1 = 1.0f - powf(o->beta1, (float)o->t);
-    float bc2 = 1.0f - powf(o->beta2, (float)o->t);
     size_t offset = 0;
     for (int p = 0; p < model->nparams; p++) {
         size_t len = model->params[p]->size;
@@ -91,6 +89,12 @@ void nn_optim_step(nn_optim *o) {
         float *m = o->m + offset, *v = o->v ? o->v + offset : NULL;
         offset += len;
         if (!model->params[p]->requires_grad) continue;   /* frozen: not even decayed */
+        /* Adam's moments start at 0, so early averages are biased low; dividing by
+         * (1 - beta^t) undoes that. t counts this parameter's own steps, so a parameter
+         * unfrozen late starts its correction afresh (as PyTorch counts per parameter). */
+        long t = ++o->steps[p];
+        float bc1 = 1.0f - powf(o->beta1, (float)t);
+        float bc2 = 1.0f - powf(o->beta2, (float)t);
         if (o->kind == NN_OPTIM_SGD) {
             for (size_t i = 0; i < len; i++) {
                 float gi = g[i] + wd * w[i];              /* L2: d/dw (wd/2 w^2) = wd w */

@@ -85,14 +85,17 @@ nn_tensor *nn_detach(nn_tensor *x);
  *       nn_graph_rewind(start);                        // constant memory per token
  *   }
  * A mark is only good until the next nn_graph_clear() or until an earlier mark is rewound;
- * using it after that is misuse and reported. */
+ * using it after that is misuse and reported. Rewinding to the same mark again and again is
+ * fine, and a mark taken where the newest live mark is (nothing made in between, or just
+ * rewound to it) is that same mark, so marking inside the loop works too. At most 64 marks
+ * are live at once. */
 typedef struct nn_graph_mark_t {
     void *chunk;              /* internal: the arena chunk and how much of it was in use */
     size_t used;
     size_t bytes_used;
     nn_node *tape_tail;
     int node_count;
-    unsigned long generation; /* which clear the mark belongs to */
+    unsigned long generation; /* which mark this is (0: none, never good to rewind to) */
 } nn_graph_mark_t;
 
 nn_graph_mark_t nn_graph_mark(void);

@@ -16,6 +16,7 @@ typedef struct nn_optim {
     float weight_decay;  /* SGD/Adam: grad += wd * w (L2);  AdamW: w -= lr * wd * w */
     bool decoupled;      /* true for AdamW */
     long t;              /* steps taken */
+    long *steps;         /* per parameter: the steps it took part in (frozen ones skip) */
     float *m;            /* SGD velocity / Adam first moment, one per parameter float */
     float *v;            /* Adam second moment */
     size_t count;        /* parameter floats when created (the model must not grow after) */
