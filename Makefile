@@ -5,7 +5,9 @@
 #   make SANITIZE=1 test    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall
 #   make deps       install missing packages (cmocka, stb, zlib) with scripts/deps.sh
-# A plain `make` never runs a package manager; `make deps`, `make demo` and `make test` do.
+#   make fuzz       the libFuzzer targets in build/fuzz/ (clang; scripts/fuzz.sh runs them)
+# A plain `make` never runs a package manager; `make deps`, `make demo`, `make test` and
+# `make fuzz` do.
 
 CC      ?= cc
 CFLAGS  ?= -O3 -g
@@ -55,7 +57,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib examples tests bench demo test deps install uninstall clean
+.PHONY: all lib examples tests bench demo test deps install uninstall clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 all: lib examples
@@ -108,6 +110,52 @@ test:
 	@sh scripts/deps.sh
 	@$(MAKE) --no-print-directory lib examples tests
 	@BUILD=$(BUILD) CC="$(CC)" sh tests/run.sh
+
+# ---- fuzzing ---------------------------------------------------------------------------------
+# `make fuzz` installs clang and libFuzzer when missing (scripts/deps.sh --fuzz), then builds
+# each fuzz/fuzz_<target>.c into build/fuzz/fuzz_<target>, plus build/fuzz/make_seeds (the
+# seed corpus). The library is compiled again for this, with clang, coverage instrumentation
+# (-fsanitize=fuzzer-no-link) and ASan + UBSan, into build/fuzz/obj/; stb's decoders are
+# compiled in too (fuzz/stb_impl.c), so the fuzzer sees inside them. No OpenMP here.
+# scripts/fuzz.sh [seconds-per-target] runs everything and prints a table.
+FUZZ_CC    ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unknown-pragmas -Iinclude \
+              $(STB_CFLAGS) -g -O1 $(FUZZ_SAN)
+FUZZ_LIB_CFLAGS = $(FUZZ_CFLAGS) -Isrc -DNN_BUILDING_LIBRARY -fsanitize=fuzzer-no-link
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/fuzz/stb_impl.o
+FUZZ_LIB   := $(FUZZ_BUILD)/libnn-fuzz.a
+FUZZ_SRCS  := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIBS  := -lz -lm
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) $(FUZZ_BUILD)/make_seeds.d
+
+fuzz:
+	@FUZZ_CC="$(FUZZ_CC)" sh scripts/deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/make_seeds
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# stb's own code, with ASan but without UBSan: stb shifts signed values on purpose (its JPEG
+# writer and decoders do), which would stop every run; its warnings are not ours either.
+$(FUZZ_BUILD)/obj/fuzz/stb_impl.o: fuzz/stb_impl.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -fno-sanitize=undefined -w $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -MF $@.d $< -o $@ $(FUZZ_LIB) $(FUZZ_LIBS)
+
+$(FUZZ_BUILD)/make_seeds: fuzz/make_seeds.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -MF $@.d $< -o $@ $(FUZZ_LIB) $(FUZZ_LIBS)
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include/nn $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -4,6 +4,8 @@
 #   a C compiler (${CC:-cc}), pkg-config, cmocka, stb, zlib headers
 #   --data: also Debian's dataset-fashion-mnist, for the chapter 3 demo (`make demo`); if it
 #           cannot be installed the examples fall back to a small synthetic data set.
+#   --fuzz: also clang (${FUZZ_CC:-clang}) with its libFuzzer and sanitizer runtimes, for
+#           `make fuzz` (Debian: clang and libclang-rt-<version>-dev, e.g. 14 on Debian 12).
 #
 # Silent and fast when everything is there. When something is missing:
 #   Debian/Ubuntu  installs the missing packages with apt-get (as root, or through sudo);
@@ -33,10 +35,60 @@ check() {
     else
         add zlib1g-dev
     fi
+    # --fuzz: can clang build and link a libFuzzer program with ASan + UBSan?
+    if [ "$want_fuzz" = 1 ]; then
+        # shellcheck disable=SC2086  # FUZZ_CC may carry flags too
+        set -- $fuzz_cc
+        if ! command -v "$1" >/dev/null 2>&1; then
+            add "$(clang_package "$1")"
+            add "$(clang_rt_package)"
+        elif ! fuzzer_links; then
+            add "$(clang_rt_package)"
+        fi
+    fi
+}
+
+# The Debian package of the fuzz compiler: clang, or clang-N for FUZZ_CC=clang-N.
+clang_package() {
+    case $(basename "$1") in
+        clang-[0-9]*) basename "$1" ;;
+        *) echo clang ;;
+    esac
+}
+
+# The Debian package with libFuzzer and the sanitizer runtimes for that clang's version:
+# libclang-rt-N-dev (Debian 12: N = 14); older releases had them in libclang-common-N-dev.
+clang_rt_package() {
+    v=$($fuzz_cc --version 2>/dev/null | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n 1)
+    if [ -z "$v" ] && command -v apt-cache >/dev/null 2>&1; then
+        v=$(apt-cache depends "$(clang_package "${fuzz_cc%% *}")" 2>/dev/null |
+            sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+    fi
+    v=${v:-14}
+    if command -v apt-cache >/dev/null 2>&1 && ! apt-cache show "libclang-rt-$v-dev" >/dev/null 2>&1 &&
+       apt-cache show "libclang-common-$v-dev" >/dev/null 2>&1; then
+        echo "libclang-common-$v-dev"
+    else
+        echo "libclang-rt-$v-dev"
+    fi
+}
+
+# Does a one-line fuzz target build with -fsanitize=fuzzer,address,undefined?
+fuzzer_links() {
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' |
+        $fuzz_cc -fsanitize=fuzzer,address,undefined -x c - -o /dev/null >/dev/null 2>&1
 }
 
 want_data=0
-[ "${1:-}" = "--data" ] && want_data=1
+want_fuzz=0
+fuzz_cc=${FUZZ_CC:-clang}
+for arg in "$@"; do
+    case $arg in
+        --data) want_data=1 ;;
+        --fuzz) want_fuzz=1 ;;
+        *) echo "usage: scripts/deps.sh [--data] [--fuzz]" >&2; exit 2 ;;
+    esac
+done
 fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
 # apt-get as root, or through sudo; empty when neither is possible.
@@ -94,6 +146,9 @@ Install with your system's package manager:
   - cmocka (development files, with cmocka.pc)       e.g. dnf install libcmocka-devel / brew install cmocka
   - stb (headers <stb/stb_image.h> and a library -lstb, with stb.pc)
   - zlib (development files: zlib.h)                  e.g. dnf install zlib-devel
-then run make again.
 EOF
+[ "$want_fuzz" = 1 ] && cat >&2 <<EOF
+  - for make fuzz: clang with compiler-rt (libFuzzer, ASan, UBSan)   e.g. dnf install clang compiler-rt
+EOF
+echo "then run make again." >&2
 exit 1

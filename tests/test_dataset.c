@@ -1,6 +1,7 @@
 /* tests/test_dataset.c — data sets: copies on init, seeded shuffling (same seed, same order;
  * always a permutation), batches that hold the right rows and labels and live in the graph
- * (no per-step leak), targets, the train/validation split, and misuse messages. */
+ * (no per-step leak), targets, the train/validation split (by count and by fraction), and
+ * misuse messages. */
 #include "testing.h"
 
 #include <stdlib.h>
@@ -208,6 +209,60 @@ static void test_split(void **state) {
     nn_dataset_free(&val);
 }
 
+static void test_split_fraction(void **state) {
+    (void)state;
+    nn_dataset all, train, val, t2, v2;
+    make_set(&all, 10, true);
+    nn_rng rng;
+    nn_rng_seed(&rng, 5);
+    nn_dataset_shuffle(&all, &rng);
+    /* fraction of N = 10 -> n_val: to the nearest, halves up, kept in 1 .. N-1 */
+    struct { double f; int n_val; } cases[] = {
+        {0.2, 2}, {0.25, 3}, {0.35, 4}, {0.5, 5}, {0.01, 1}, {0.04, 1}, {0.06, 1}, {0.96, 9},
+        {0.999, 9},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(nn_dataset_split_fraction(&all, cases[i].f, &train, &val), 0);
+        if (val.n != cases[i].n_val)
+            fail_msg("val_fraction %g of 10 gave %d validation samples, want %d", cases[i].f,
+                     val.n, cases[i].n_val);
+        assert_int_equal(train.n, 10 - cases[i].n_val);
+        /* the same as the split by count */
+        assert_int_equal(nn_dataset_split(&all, cases[i].n_val, &t2, &v2), 0);
+        assert_memory_equal(train.X->data, t2.X->data, train.X->size * sizeof(float));
+        assert_memory_equal(val.X->data, v2.X->data, val.X->size * sizeof(float));
+        assert_memory_equal(val.labels, v2.labels, (size_t)val.n * sizeof(int));
+        assert_memory_equal(val.Y->data, v2.Y->data, val.Y->size * sizeof(float));
+        nn_dataset_free(&train);
+        nn_dataset_free(&val);
+        nn_dataset_free(&t2);
+        nn_dataset_free(&v2);
+    }
+    /* two samples: one on each side */
+    nn_dataset pair;
+    make_set(&pair, 2, false);
+    assert_int_equal(nn_dataset_split_fraction(&pair, 0.9, &train, &val), 0);
+    assert_int_equal(train.n, 1);
+    assert_int_equal(val.n, 1);
+    nn_dataset_free(&train);
+    nn_dataset_free(&val);
+
+    /* misuse */
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&all, 0.0, &train, &val),
+                    "nn_dataset_split_fraction", "val_fraction = 0", "between 0 and 1");
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&all, 1.0, &train, &val), "val_fraction = 1");
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&all, -0.2, &train, &val), "val_fraction = -0.2");
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&all, NAN, &train, &val), "val_fraction = nan");
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&all, 0.5, &all, &val), "twice");
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(NULL, 0.5, &train, &val), "NULL");
+    nn_dataset one;
+    make_set(&one, 1, false);
+    EXPECT_NN_ERROR(nn_dataset_split_fraction(&one, 0.5, &train, &val), "N = 1 cannot be split");
+    nn_dataset_free(&one);
+    nn_dataset_free(&pair);
+    nn_dataset_free(&all);
+}
+
 static void test_misuse(void **state) {
     (void)state;
     nn_dataset ds, other, third;
@@ -251,6 +306,7 @@ int main(void) {
         NN_TEST(test_batch_content),
         NN_TEST(test_batches_live_in_the_graph),
         NN_TEST(test_split),
+        NN_TEST(test_split_fraction),
         NN_TEST(test_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -339,6 +339,146 @@ static void test_fashion_mnist_bad_folders(void **state) {
     assert_null(test.X);
 }
 
+
+/* ---- naming the real problem --------------------------------------------------------------- */
+
+/* A gzip'd image file of pseudo-random pixels (which compress poorly, so a damaged byte
+ * lands in the middle of real compressed data); returns its bytes (free them). */
+static unsigned char *random_gz(const char *name, size_t *len) {
+    static unsigned char buf[16 + 20 * 100];
+    uint32_t dims[3] = {20, 10, 10};
+    unsigned char data[2000];
+    uint32_t s = 1;
+    for (size_t i = 0; i < sizeof data; i++) {
+        s = s * 1103515245u + 12345u;
+        data[i] = (unsigned char)(s >> 16);
+    }
+    size_t n = idx_bytes(buf, 0x08, 3, dims, data, sizeof data);
+    write_file(in_dir(name), buf, n, true);
+    return slurp(in_dir(name), len);
+}
+
+static void test_gzip_damage_is_named(void **state) {
+    (void)state;
+    size_t len;
+    unsigned char *raw = random_gz("z.gz", &len);
+    nn_tensor *good = nn_idx_load_images(in_dir("z.gz"), 0);
+    assert_non_null(good);
+    nn_tensor_free(good);
+    /* damaged bytes at several places inside the compressed data: always called corrupt
+     * compressed data with zlib's words, never blamed on the IDX header */
+    size_t at[] = {12, len / 4, len / 2, len - 20};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        raw[at[k]] ^= 0x55;
+        raw[at[k] + 1] ^= 0xFF;
+        write_file(in_dir("bad.gz"), raw, len, false);
+        raw[at[k]] ^= 0x55;
+        raw[at[k] + 1] ^= 0xFF;
+        nn_tensor *x = nn_idx_load_images(in_dir("bad.gz"), 0);
+        if (x) fail_msg("damage at byte %zu of %zu was not noticed", at[k], len);
+        EXPECT_LAST_ERROR("bad.gz", "is corrupt: its gzip-compressed data is damaged (zlib: ");
+        if (strstr(nn_last_error(), "header"))
+            fail_msg("damage at byte %zu blamed on the header:\n%s", at[k], nn_last_error());
+    }
+    free(raw);
+}
+
+static void test_file_bytes_are_escaped(void **state) {
+    (void)state;
+    /* a file of terminal escapes: the message shows them as \xNN, never raw */
+    const char *esc = "\x1b[2J\x1b[31mgotcha";
+    write_file(in_dir("esc"), (const unsigned char *)esc, strlen(esc), false);
+    assert_null(nn_idx_load_images(in_dir("esc"), 0));
+    EXPECT_LAST_ERROR("not an IDX file", "1b 5b 32 4a", "(\"\\x1b[2J\")");
+    assert_null(strchr(nn_last_error(), '\x1b'));
+    /* a web page saved in place of the data (a failed download) */
+    const char *html = "<!DOCTYPE html>";
+    write_file(in_dir("page.gz"), (const unsigned char *)html, strlen(html), false);
+    int n;
+    assert_null(nn_idx_load_labels(in_dir("page.gz"), 0, &n));
+    EXPECT_LAST_ERROR("not an IDX file", "(\"<!DO\")");
+}
+
+static void test_junk_after_gzip_stream(void **state) {
+    (void)state;
+    unsigned char buf[128];
+    uint32_t dims[3] = {2, 3, 3};
+    size_t len = idx_bytes(buf, 0x08, 3, dims, NULL, 18);
+    /* plain: data then junk */
+    memcpy(buf + len, "JUNK!", 5);
+    write_file(in_dir("junk"), buf, len + 5, false);
+    assert_null(nn_idx_load_images(in_dir("junk"), 0));
+    EXPECT_LAST_ERROR("'", "junk' has 5 unexpected byte(s) after the data (header: 2 item(s) of "
+                      "9 byte(s), 34 bytes in all)");
+    /* gzip'd: a whole gzip stream, then the same junk (which gzread would ignore) */
+    write_file(in_dir("junk.gz"), buf, len, true);
+    size_t zlen;
+    unsigned char *z = slurp(in_dir("junk.gz"), &zlen);
+    unsigned char *zj = malloc(zlen + 5);
+    memcpy(zj, z, zlen);
+    memcpy(zj + zlen, "JUNK!", 5);
+    write_file(in_dir("junk.gz"), zj, zlen + 5, false);
+    assert_null(nn_idx_load_images(in_dir("junk.gz"), 0));
+    EXPECT_LAST_ERROR("junk.gz' has 5 unexpected byte(s) after the end of its gzip stream "
+                      "(header: 2 item(s) of 9 byte(s), 34 bytes in all)");
+    /* one stray byte too */
+    write_file(in_dir("junk.gz"), zj, zlen + 1, false);
+    assert_null(nn_idx_load_images(in_dir("junk.gz"), 0));
+    EXPECT_LAST_ERROR("1 unexpected byte(s) after the end of its gzip stream");
+    /* with a limit, only what is read is checked (as for a plain file) */
+    nn_tensor *one = nn_idx_load_images(in_dir("junk.gz"), 1);
+    assert_non_null(one);
+    nn_tensor_free(one);
+
+    /* two gzip members one after the other are one stream (gzip allows it): this loads */
+    unsigned char *two = malloc(2 * zlen + 64);
+    write_file(in_dir("a.gz"), buf, 20, true);
+    write_file(in_dir("b.gz"), buf + 20, len - 20, true);
+    size_t alen, blen;
+    unsigned char *a = slurp(in_dir("a.gz"), &alen), *b = slurp(in_dir("b.gz"), &blen);
+    memcpy(two, a, alen);
+    memcpy(two + alen, b, blen);
+    write_file(in_dir("two.gz"), two, alen + blen, false);
+    nn_tensor *x = nn_idx_load_images(in_dir("two.gz"), 0);
+    if (!x) fail_msg("%s", nn_last_error());
+    assert_int_equal(x->shape[0], 2);
+    assert_true(x->data[17] == (float)(unsigned char)(17 * 7 + 3) / 255.0f);
+    nn_tensor_free(x);
+    free(a);
+    free(b);
+    free(two);
+    free(z);
+    free(zj);
+}
+
+static void test_not_a_file(void **state) {
+    (void)state;
+    assert_null(nn_idx_load_images(dir, 0));
+    EXPECT_LAST_ERROR("cannot read", "Is a directory");
+}
+
+static void test_fashion_mnist_messages(void **state) {
+    (void)state;
+    nn_dataset train;
+    /* a damaged file: the IDX reader's reason, said by the function that was called */
+    write_fake_split("train", 6, 6, true, 0);
+    write_file(in_dir("train-labels-idx1-ubyte.gz"), (const unsigned char *)"\x1f\x8b junk", 7,
+               false);
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, NULL, 0, 0), -1);
+    EXPECT_LAST_ERROR("nn_fashion_mnist_load: nn_idx_load_labels: '", "train-labels-idx1-ubyte.gz'",
+                      "corrupt");
+    assert_null(train.X);
+
+    /* images of another size: another data set */
+    images_file("train-images-idx3-ubyte.gz", 6, 32, 32, true);
+    write_fake_split("t10k", 4, 4, true, 0);
+    unsigned char lab[6] = {0, 1, 2, 3, 4, 5};
+    labels_file("train-labels-idx1-ubyte.gz", 6, lab, true);
+    assert_int_equal(nn_fashion_mnist_load(dir, &train, NULL, 0, 0), -1);
+    EXPECT_LAST_ERROR("32 x 32", "28 x 28");
+    assert_null(train.X);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         IO_TEST(test_images_plain_and_gzip),
@@ -353,6 +493,11 @@ int main(void) {
         IO_TEST(test_trailing_garbage),
         IO_TEST(test_fashion_mnist_fake_folder),
         IO_TEST(test_fashion_mnist_bad_folders),
+        IO_TEST(test_gzip_damage_is_named),
+        IO_TEST(test_file_bytes_are_escaped),
+        IO_TEST(test_junk_after_gzip_stream),
+        IO_TEST(test_not_a_file),
+        IO_TEST(test_fashion_mnist_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

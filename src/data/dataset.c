@@ -35,6 +35,7 @@ int nn_dataset_init(nn_dataset *ds, const nn_tensor *X, const int *labels, const
                 !ds ? "ds" : "X");
         return -1;
     }
+    if (!nn_require_live(X, op, "X") || (Y && !nn_require_live(Y, op, "Y"))) return -1;
     if (X->ndim < 1) {
         nn_fail(op, "X needs a first dimension that counts the samples", "X has shape %s",
                 SHAPE(X));
@@ -163,4 +164,33 @@ int nn_dataset_split(const nn_dataset *src, int n_val, nn_dataset *train, nn_dat
     subset(src, src->order, n_train, train);
     subset(src, src->order + n_train, n_val, val);
     return 0;
+}
+
+int nn_dataset_split_fraction(const nn_dataset *src, double val_fraction, nn_dataset *train,
+                              nn_dataset *val) {
+    const char *op = "nn_dataset_split_fraction";
+    if (!src || !src->X || !src->order || !train || !val) {
+        nn_fail(op, "pass a filled data set and two data sets to fill", "an argument is %s",
+                src && !src->X ? "an empty data set" : "NULL");
+        return -1;
+    }
+    if (train == val || train == src || val == src) {
+        nn_fail(op, "train and val must be two new data sets, both different from src",
+                "the same data set was passed twice");
+        return -1;
+    }
+    if (!(val_fraction > 0.0 && val_fraction < 1.0)) { /* (NaN fails both) */
+        nn_fail(op, "pass the share of samples for validation, between 0 and 1: 0.2 keeps a "
+                "fifth apart", "val_fraction = %g", val_fraction);
+        return -1;
+    }
+    if (src->n < 2) {
+        nn_fail(op, "a split needs at least one sample on each side",
+                "a data set of N = %d cannot be split", src->n);
+        return -1;
+    }
+    /* halves up; the 1e-9 keeps 0.35 * 10 = 3.4999999999999996 from rounding down */
+    double want = floor(val_fraction * src->n + 0.5 + 1e-9);
+    int n_val = want < 1 ? 1 : want > src->n - 1 ? src->n - 1 : (int)want;
+    return nn_dataset_split(src, n_val, train, val);
 }

@@ -23,12 +23,20 @@ static char *find_file(const char *dir, const char *base) {
     if (stat(p, &st) == 0) return p;
     snprintf(p, n, "%s/%s", dir, base);
     if (stat(p, &st) == 0) return p;
-    nn_set_last_error("nn_fashion_mnist_load: cannot find %s/%s.gz (nor %s without .gz). "
+    nn_set_last_error("nn_fashion_mnist_load: cannot find '%s/%s.gz' (nor %s without .gz). "
                       "On Debian/Ubuntu: sudo apt install dataset-fashion-mnist (it installs "
                       "into %s), or pass the folder that holds the four IDX files, or set "
                       "NN_FASHION_MNIST_DIR", dir, base, base, NN_FASHION_MNIST_DIR);
     free(p);
     return NULL;
+}
+
+/* The IDX reader's message, said by nn_fashion_mnist_load (the function the user called).
+ * Returns -1. */
+static int idx_failed(void) {
+    char why[2048];
+    snprintf(why, sizeof why, "%s", nn_last_error());
+    return nn_set_last_error("nn_fashion_mnist_load: %s", why);
 }
 
 /* Load one split ("train" or "t10k") into *ds. 0, or -1 with nothing allocated. */
@@ -46,16 +54,23 @@ static int load_split(const char *dir, const char *prefix, int limit, nn_dataset
     nn_tensor *X = nn_idx_load_images(img_path, limit);
     int n = 0;
     int *labels = X ? nn_idx_load_labels(lab_path, limit, &n) : NULL;
-    int rc = 0;
-    if (X && labels && n != X->shape[0]) {
-        rc = nn_set_last_error("nn_fashion_mnist_load: %s has %d images but %s has %d labels",
-                               img_path, X->shape[0], lab_path, n);
-    }
-    for (int i = 0; rc == 0 && labels && i < n; i++)
+    int rc = !X || !labels ? idx_failed() : 0;
+    if (rc == 0 && (X->shape[2] != 28 || X->shape[3] != 28))
+        rc = nn_set_last_error("nn_fashion_mnist_load: '%s' holds images of %d x %d pixels, but "
+                               "Fashion-MNIST's are 28 x 28; is it another data set?", img_path,
+                               X->shape[2], X->shape[3]);
+    char limited[48] = "";
+    if (limit > 0) snprintf(limited, sizeof limited, " (reading at most %d of each)", limit);
+    if (rc == 0 && n != X->shape[0])
+        rc = nn_set_last_error("nn_fashion_mnist_load: '%s' has %d images but '%s' has %d "
+                               "labels%s; the two files must come from the same split",
+                               img_path, X->shape[0], lab_path, n, limited);
+    for (int i = 0; rc == 0 && i < n; i++)
         if (labels[i] > 9)
-            rc = nn_set_last_error("nn_fashion_mnist_load: %s: label %d of item %d is out of "
-                                   "range (Fashion-MNIST has classes 0 .. 9)", lab_path, labels[i], i);
-    if (!X || !labels || rc != 0) {
+            rc = nn_set_last_error("nn_fashion_mnist_load: '%s': label %d of item %d (counting "
+                                   "from 0) is out of range; Fashion-MNIST has classes 0 .. 9",
+                                   lab_path, labels[i], i);
+    if (rc != 0) {
         nn_tensor_free(X);
         free(labels);
         free(img_path);

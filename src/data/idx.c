@@ -7,10 +7,13 @@
  *   00 00 08 01  | N                                    | N label bytes             labels
  *
  * The third byte is the element type (08 = unsigned byte), the fourth the number of
- * dimensions. zlib's gzread reads a gzip'd file and a plain one alike, so one reader covers
- * both. Everything in the header comes from outside and is checked before it is trusted:
- * the data is read in chunks, so a header that claims a billion images in a 100-byte file
- * fails with "truncated" instead of allocating gigabytes first.
+ * dimensions. A gzip'd file (it starts with 1f 8b) is inflated here with zlib's inflate()
+ * rather than gzread(), because gzread quietly ignores bytes after the end of the gzip
+ * stream; reading the stream ourselves, we know where it ends, and refuse what follows it
+ * just as we refuse bytes after the data of a plain file. Everything in the header comes
+ * from outside and is checked before it is trusted: the data is read in chunks, so a header
+ * that claims a billion images in a 100-byte file fails with "truncated" instead of
+ * allocating gigabytes first.
  */
 #include "internal.h"
 #include "nn/data/idx.h"
@@ -21,7 +24,8 @@
 #include <zlib.h>
 
 #define IDX_MAX_SIDE 65535   /* rows, cols: anything larger is a corrupt header */
-#define IDX_CHUNK (1u << 22) /* bytes per gzread */
+#define IDX_CHUNK (1u << 22) /* bytes of data asked for at a time */
+#define IDX_IN (1u << 16)    /* bytes read from the file at a time */
 
 static const char *type_name(int code) {
     switch (code) {
@@ -39,82 +43,212 @@ static uint32_t be32(const unsigned char *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
 }
 
-/* zlib's own words for the last error on gz ("unexpected end of file", "incorrect data
- * check", ...), or "" when there was none. (gzerror puts "<path>: " in front; we drop it,
- * our messages name the file already.) */
-static const char *zlib_says(gzFile gz, const char *path) {
-    int code = Z_OK;
-    const char *msg = gzerror(gz, &code);
-    if (code == Z_OK || !msg) return "";
-    if (code == Z_ERRNO) return strerror(errno);
-    size_t n = strlen(path);
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') msg += n + 2;
-    return msg;
+/* ---- reading the bytes: plain or gzip'd ---------------------------------------------------- */
+
+/* An open IDX file. The data comes through idx_read, which hides whether it is gzip'd. */
+typedef struct idx_file {
+    const char *op, *path;
+    FILE *f;
+    unsigned long long size;  /* the file's size (a regular file), else 0 */
+    bool regular;
+    unsigned char in[IDX_IN]; /* bytes read from the file, not yet used */
+    size_t in_pos, in_len;    /* (a plain file's first bytes, read to look for gzip) */
+    bool gz;                  /* gzip'd: inflated through zs */
+    z_stream zs;
+    bool zs_live;             /* inflateInit2 done */
+    bool ended;               /* no more data: the end of the file or of the gzip stream */
+    bool cut;                 /* the file ended inside the gzip stream */
+    unsigned long long after; /* bytes after the end of the gzip stream */
+    unsigned long long got;   /* bytes of data delivered so far */
+    /* the header */
+    int ndim;
+    uint32_t dims[3];
+    size_t item_bytes;        /* bytes per item: rows * cols for images, 1 for labels */
+} idx_file;
+
+/* An operating-system error while reading. Returns -1. */
+static int read_error(idx_file *f) {
+    return nn_set_last_error("%s: cannot read '%s': %s", f->op, f->path,
+                             strerror(errno ? errno : EIO));
 }
 
-/* The message for a failed gzread: an operating-system error ("Is a directory") or zlib
- * finding the compressed data damaged ("invalid stored block lengths"). Returns -1. */
-static int read_failed(gzFile gz, const char *op, const char *path, const char *where) {
-    int code = Z_OK;
-    gzerror(gz, &code);
-    if (code == Z_ERRNO)
-        return nn_set_last_error("%s: cannot read '%s': %s", op, path, strerror(errno));
-    return nn_set_last_error("%s: '%s' is corrupt %s (zlib: %s)", op, path, where,
-                             zlib_says(gz, path));
-}
-
-/* Read up to n bytes; returns how many arrived (less at the end of the data), or -1 on a
- * read or decompression error. */
-static long long read_some(gzFile gz, unsigned char *buf, size_t n) {
+/* Bytes from the file itself (compressed ones for a gzip'd file): up to n into buf, first the
+ * ones already in f->in. Returns how many (0 at the end of the file), or -1. */
+static long long raw_read(idx_file *f, unsigned char *buf, size_t n) {
     size_t done = 0;
-    while (done < n) {
-        size_t want = n - done < IDX_CHUNK ? n - done : IDX_CHUNK;
-        int got = gzread(gz, buf + done, (unsigned)want);
-        if (got < 0) return -1;
-        if (got == 0) break;
-        done += (size_t)got;
+    if (f->in_pos < f->in_len) {
+        done = f->in_len - f->in_pos < n ? f->in_len - f->in_pos : n;
+        memcpy(buf, f->in + f->in_pos, done);
+        f->in_pos += done;
+    }
+    if (done < n) {
+        errno = 0;
+        size_t got = fread(buf + done, 1, n - done, f->f);
+        if (got < n - done && ferror(f->f)) return read_error(f);
+        done += got;
     }
     return (long long)done;
 }
 
-/* An open IDX file whose header has been read and checked. */
-typedef struct idx_file {
-    gzFile gz;
-    int ndim;
-    uint32_t dims[3];
-    size_t item_bytes;   /* bytes per item: rows * cols for images, 1 for labels */
-} idx_file;
+/* The compressed data is damaged: zlib's words, and how far the data got. Returns -1. */
+static int inflate_error(idx_file *f, int ret) {
+    if (ret == Z_MEM_ERROR)
+        return nn_set_last_error("%s: out of memory inflating '%s'", f->op, f->path);
+    return nn_set_last_error("%s: '%s' is corrupt: its gzip-compressed data is damaged (zlib: "
+                             "%s, after %llu byte(s) inflated)", f->op, f->path,
+                             f->zs.msg ? f->zs.msg : zError(ret), f->got);
+}
 
-/* Open path and check its header for `want_ndim` dims of unsigned bytes. 0, or -1 with
- * nn_last_error() set (and nothing left open). */
-static int idx_open(const char *op, const char *path, int want_ndim, idx_file *f) {
+/* A gzip member has ended. Another may follow (gzip allows several, one after another);
+ * anything else after the stream is counted in f->after, and the data ends. 0 or -1. */
+static int next_member(idx_file *f) {
+    if (f->zs.avail_in < 2) { /* two bytes tell whether another member starts */
+        size_t have = f->zs.avail_in;
+        if (have) f->in[0] = f->zs.next_in[0];
+        long long got = raw_read(f, f->in + have, sizeof f->in - have);
+        if (got < 0) return -1;
+        f->zs.next_in = f->in;
+        f->zs.avail_in = (uInt)(have + (size_t)got);
+    }
+    if (f->zs.avail_in == 0) { /* the end of the file: a clean end */
+        f->ended = true;
+        return 0;
+    }
+    if (f->zs.avail_in >= 2 && f->zs.next_in[0] == 0x1f && f->zs.next_in[1] == 0x8b) {
+        inflateReset(&f->zs);
+        return 0;
+    }
+    /* bytes that are not gzip: count them (from the file's size when it has one) */
+    unsigned long long after = f->zs.avail_in;
+    long pos = ftell(f->f);
+    if (f->regular && pos >= 0 && f->size >= (unsigned long long)pos) {
+        after += f->size - (unsigned long long)pos;
+    } else {
+        long long got;
+        while ((got = raw_read(f, f->in, sizeof f->in)) > 0) after += (unsigned long long)got;
+        if (got < 0) return -1;
+    }
+    f->zs.avail_in = 0;
+    f->after = after;
+    f->ended = true;
+    return 0;
+}
+
+/* Up to n bytes of data (decompressed when gzip'd) into buf. Returns how many arrived, fewer
+ * than n only at the end of the data (see f->cut and f->after for why it ended), or -1 with
+ * nn_last_error() set: a read error, or damaged compressed data, named as such. */
+static long long idx_read(idx_file *f, unsigned char *buf, size_t n) {
+    size_t done = 0;
+    if (!f->gz) {
+        while (done < n && !f->ended) {
+            size_t want = n - done < IDX_CHUNK ? n - done : IDX_CHUNK;
+            long long got = raw_read(f, buf + done, want);
+            if (got < 0) return -1;
+            if (got == 0) f->ended = true;
+            done += (size_t)got;
+        }
+        f->got += done;
+        return (long long)done;
+    }
+    while (done < n && !f->ended) {
+        if (f->zs.avail_in == 0) {
+            long long got = raw_read(f, f->in, sizeof f->in);
+            if (got < 0) return -1;
+            if (got == 0) { /* the file ends, but the gzip stream has not */
+                f->cut = f->ended = true;
+                break;
+            }
+            f->zs.next_in = f->in;
+            f->zs.avail_in = (uInt)got;
+        }
+        size_t want = n - done < IDX_CHUNK ? n - done : IDX_CHUNK;
+        f->zs.next_out = buf + done;
+        f->zs.avail_out = (uInt)want;
+        int ret = inflate(&f->zs, Z_NO_FLUSH);
+        size_t made = want - f->zs.avail_out;
+        done += made;
+        f->got += made;
+        if (ret == Z_STREAM_END) {
+            if (next_member(f) != 0) return -1;
+        } else if (ret == Z_BUF_ERROR && f->zs.avail_in == 0) {
+            continue; /* it wants more input */
+        } else if (ret != Z_OK) {
+            return inflate_error(f, ret);
+        }
+    }
+    return (long long)done;
+}
+
+/* " (its gzip stream is cut short)" when that is why the data ended, else "". */
+static const char *why_short(const idx_file *f) {
+    return f->cut ? " (the file ends inside its gzip stream: it was cut short)" : "";
+}
+
+static void idx_close(idx_file *f) {
+    if (!f) return;
+    if (f->zs_live) inflateEnd(&f->zs);
+    if (f->f) fclose(f->f);
+    free(f);
+}
+
+/* ---- the header ------------------------------------------------------------------------ */
+
+/* Open path and check its header for `want_ndim` dims of unsigned bytes. The open file, or
+ * NULL with nn_last_error() set (and nothing left open). */
+static idx_file *idx_open(const char *op, const char *path, int want_ndim) {
     const char *what = want_ndim == 3 ? "images (magic 00 00 08 03)" : "labels (magic 00 00 08 01)";
-    memset(f, 0, sizeof *f);
     if (!path) {
         nn_fail(op, "pass the path of an IDX file (plain or .gz)", "path is NULL");
-        return -1;
+        return NULL;
     }
-    errno = 0;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        return nn_set_last_error("%s: cannot open '%s': %s", op, path,
-                                 errno ? strerror(errno) : "out of memory");
-    gzbuffer(f->gz, 1u << 17);
-
-    unsigned char head[16];
-    long long got = read_some(f->gz, head, 4);
-    if (got < 0) {
-        read_failed(f->gz, op, path, "in its header");
+    idx_file *f = calloc(1, sizeof *f);
+    if (!f) {
+        nn_set_last_error("%s: out of memory opening '%s'", op, path);
+        return NULL;
+    }
+    f->op = op;
+    f->path = path;
+    f->f = fopen(path, "rb");
+    if (!f->f) {
+        nn_set_last_error("%s: cannot open '%s': %s", op, path, strerror(errno));
         goto fail;
     }
+    struct stat st;
+    if (fstat(fileno(f->f), &st) == 0 && S_ISREG(st.st_mode)) {
+        f->regular = true;
+        f->size = (unsigned long long)st.st_size;
+    }
+
+    /* gzip'd? Its first two bytes say (1f 8b); an IDX file starts with 00 00. */
+    long long got = raw_read(f, f->in, 2);
+    if (got < 0) goto fail;
+    f->in_pos = 0;
+    f->in_len = (size_t)got;
+    if (got == 2 && f->in[0] == 0x1f && f->in[1] == 0x8b) {
+        f->gz = true;
+        f->zs.next_in = f->in;
+        f->zs.avail_in = 2;
+        f->in_len = 0;
+        if (inflateInit2(&f->zs, 16 + MAX_WBITS) != Z_OK) { /* 16: gzip only */
+            nn_set_last_error("%s: out of memory opening '%s'", op, path);
+            goto fail;
+        }
+        f->zs_live = true;
+    }
+
+    unsigned char head[16];
+    got = idx_read(f, head, 4);
+    if (got < 0) goto fail;
     if (got < 4) {
         nn_set_last_error("%s: '%s' is truncated: %lld byte(s), but an IDX file starts with 4 "
-                          "magic bytes; expected %s", op, path, got, what);
+                          "magic bytes; expected %s%s", op, path, got, what, why_short(f));
         goto fail;
     }
     if (head[0] != 0 || head[1] != 0) {
-        nn_set_last_error("%s: '%s' is not an IDX file: it starts with %02x %02x %02x %02x, "
-                          "expected %s", op, path, head[0], head[1], head[2], head[3], what);
+        char text[40];
+        nn_quote_bytes(text, sizeof text, head, 4, 4);
+        nn_set_last_error("%s: '%s' is not an IDX file: it starts with %02x %02x %02x %02x (%s), "
+                          "expected %s", op, path, head[0], head[1], head[2], head[3], text, what);
         goto fail;
     }
     if (head[2] != 0x08) {
@@ -131,14 +265,11 @@ static int idx_open(const char *op, const char *path, int want_ndim, idx_file *f
                           : f->ndim == 3 ? " (this looks like an image file)" : "");
         goto fail;
     }
-    got = read_some(f->gz, head + 4, 4 * (size_t)f->ndim);
-    if (got < 0) {
-        read_failed(f->gz, op, path, "in its header");
-        goto fail;
-    }
+    got = idx_read(f, head + 4, 4 * (size_t)f->ndim);
+    if (got < 0) goto fail;
     if (got < 4 * f->ndim) {
         nn_set_last_error("%s: '%s' is truncated in its header: %lld of the %d bytes of "
-                          "dimension sizes", op, path, got, 4 * f->ndim);
+                          "dimension sizes%s", op, path, got, 4 * f->ndim, why_short(f));
         goto fail;
     }
     static const char *const dim_names[3] = {"count N", "rows", "cols"};
@@ -153,38 +284,44 @@ static int idx_open(const char *op, const char *path, int want_ndim, idx_file *f
         }
         if (d > 0) f->item_bytes *= f->dims[d];
     }
+    unsigned long long need = 4ull + 4ull * f->ndim + (unsigned long long)f->dims[0] * f->item_bytes;
+    if ((unsigned long long)f->dims[0] * f->item_bytes > NN_MAX_ELEMENTS) {
+        nn_set_last_error("%s: '%s' has an implausible header: %u item(s) of %zu byte(s) are "
+                          "more than a tensor can hold; the header is corrupt",
+                          op, path, f->dims[0], f->item_bytes);
+        goto fail;
+    }
 
-    /* A plain (not gzip'd) file's size is known now: check it before reading anything. */
-    struct stat st;
-    if (gzdirect(f->gz) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        unsigned long long need = 4ull + 4ull * f->ndim + (unsigned long long)f->dims[0] * f->item_bytes;
-        unsigned long long have = (unsigned long long)st.st_size;
-        if (have < need) {
+    /* A plain file's size is known now: check it before reading anything. */
+    if (!f->gz && f->regular) {
+        if (f->size < need) {
             nn_set_last_error("%s: '%s' is truncated: its header promises %u item(s) of %zu "
                               "byte(s), %llu bytes in all, but the file has %llu",
-                              op, path, f->dims[0], f->item_bytes, need, have);
+                              op, path, f->dims[0], f->item_bytes, need, f->size);
             goto fail;
         }
-        if (have > need) {
+        if (f->size > need) {
             nn_set_last_error("%s: '%s' has %llu unexpected byte(s) after the data (header: %u "
                               "item(s) of %zu byte(s), %llu bytes in all)",
-                              op, path, have - need, f->dims[0], f->item_bytes, need);
+                              op, path, f->size - need, f->dims[0], f->item_bytes, need);
             goto fail;
         }
     }
-    return 0;
+    return f;
 fail:
-    gzclose(f->gz);
-    f->gz = NULL;
-    return -1;
+    idx_close(f);
+    return NULL;
 }
 
+/* ---- the data -------------------------------------------------------------------------- */
+
 /* Read the first n items' bytes (n <= N). With `to_end` (all N items), also make sure the
- * file ends right after them (and that gzip's checksum agrees). Returns a malloc'd buffer,
- * or NULL with nn_last_error() set. Closes nothing. */
-static unsigned char *idx_read_items(const char *op, const char *path, idx_file *f, size_t n,
-                                     bool to_end) {
+ * data ends right after them and that nothing follows the gzip stream (gzip's own checksum
+ * is checked on the way). Returns a malloc'd buffer, or NULL with nn_last_error() set. */
+static unsigned char *idx_read_items(idx_file *f, size_t n, bool to_end) {
+    const char *op = f->op, *path = f->path;
     size_t want = n * f->item_bytes;
+    unsigned long long all = 4ull + 4ull * f->ndim + (unsigned long long)f->dims[0] * f->item_bytes;
     /* Grow the buffer as data arrives, so a lying header cannot make us allocate more than
      * twice what the file really holds. */
     size_t cap = want < IDX_CHUNK ? want : IDX_CHUNK;
@@ -203,21 +340,17 @@ static unsigned char *idx_read_items(const char *op, const char *path, idx_file 
             cap = bigger;
         }
         size_t ask = cap - have;
-        long long got = read_some(f->gz, buf + have, ask);
+        long long got = idx_read(f, buf + have, ask);
         if (got < 0) {
-            char where[64];
-            snprintf(where, sizeof where, "after %zu bytes of data", have);
-            read_failed(f->gz, op, path, where);
             free(buf);
             return NULL;
         }
         have += (size_t)got;
         if ((size_t)got < ask) { /* the data ended early */
-            const char *z = zlib_says(f->gz, path);
             nn_set_last_error("%s: '%s' is truncated: the header promises %u item(s) of %zu "
-                              "byte(s) (%zu bytes of data), but only %zu arrived%s%s%s",
+                              "byte(s) (%zu bytes of data), but only %zu arrived%s",
                               op, path, f->dims[0], f->item_bytes, f->dims[0] * f->item_bytes,
-                              have, *z ? " (zlib: " : "", z, *z ? ")" : "");
+                              have, why_short(f));
             free(buf);
             return NULL;
         }
@@ -228,21 +361,34 @@ static unsigned char *idx_read_items(const char *op, const char *path, idx_file 
     }
     if (to_end) {
         unsigned char extra[4096];
-        long long more = read_some(f->gz, extra, sizeof extra);
-        unsigned long long total = more > 0 ? (unsigned long long)more : 0;
-        while (more == (long long)sizeof extra) { /* count them all, for the message */
-            more = read_some(f->gz, extra, sizeof extra);
-            if (more > 0) total += (unsigned long long)more;
+        unsigned long long total = 0;
+        long long more = 0;
+        /* count them for the message, up to 64 MiB (a small gzip file can inflate to far more) */
+        while (total < (1ull << 26) && (more = idx_read(f, extra, sizeof extra)) > 0)
+            total += (unsigned long long)more;
+        const char *msg = NULL, *or_more = "";
+        if (total >= (1ull << 26)) {
+            more = 0;
+            or_more = " or more";
         }
-        const char *z = zlib_says(f->gz, path);
-        if (total > 0) {
-            nn_set_last_error("%s: '%s' has %llu unexpected byte(s) after the data (header: %u "
-                              "item(s) of %zu byte(s))", op, path, total, f->dims[0], f->item_bytes);
-            free(buf);
-            return NULL;
+        if (more < 0) {
+            /* the message is set */
+        } else if (total > 0) {
+            msg = f->gz ? "the data (decompressed)" : "the data";
+        } else if (f->after > 0) {
+            msg = "the end of its gzip stream";
+            total = f->after;
+        } else if (f->cut) {
+            nn_set_last_error("%s: '%s' is truncated: its data is complete, but the file ends "
+                              "inside its gzip stream (the gzip trailer is missing: it was cut "
+                              "short)", op, path);
+            more = -1;
         }
-        if (more < 0 || *z) {
-            read_failed(f->gz, op, path, "at the end of its gzip stream");
+        if (msg)
+            nn_set_last_error("%s: '%s' has %llu%s unexpected byte(s) after %s (header: %u "
+                              "item(s) of %zu byte(s), %llu bytes in all)",
+                              op, path, total, or_more, msg, f->dims[0], f->item_bytes, all);
+        if (more < 0 || msg) {
             free(buf);
             return NULL;
         }
@@ -256,15 +402,15 @@ static size_t items_to_read(const idx_file *f, int limit) {
 }
 
 nn_tensor *nn_idx_load_images(const char *path, int limit) {
-    const char *op = "nn_idx_load_images";
-    idx_file f;
-    if (idx_open(op, path, 3, &f) != 0) return NULL;
-    size_t n = items_to_read(&f, limit);
-    unsigned char *bytes = idx_read_items(op, path, &f, n, n == f.dims[0]);
-    gzclose(f.gz);
+    idx_file *f = idx_open("nn_idx_load_images", path, 3);
+    if (!f) return NULL;
+    size_t n = items_to_read(f, limit);
+    int rows = (int)f->dims[1], cols = (int)f->dims[2];
+    unsigned char *bytes = idx_read_items(f, n, n == f->dims[0]);
+    idx_close(f);
     if (!bytes) return NULL;
     /* (N, 1, rows, cols): one grey channel, the layout a conv layer expects. */
-    nn_tensor *x = nn_zeros(NN_SHAPE((int)n, 1, (int)f.dims[1], (int)f.dims[2]));
+    nn_tensor *x = nn_zeros(NN_SHAPE((int)n, 1, rows, cols));
     for (size_t i = 0; i < x->size; i++) x->data[i] = bytes[i] / 255.0f;
     free(bytes);
     return x;
@@ -273,11 +419,11 @@ nn_tensor *nn_idx_load_images(const char *path, int limit) {
 int *nn_idx_load_labels(const char *path, int limit, int *count) {
     const char *op = "nn_idx_load_labels";
     if (count) *count = 0;
-    idx_file f;
-    if (idx_open(op, path, 1, &f) != 0) return NULL;
-    size_t n = items_to_read(&f, limit);
-    unsigned char *bytes = idx_read_items(op, path, &f, n, n == f.dims[0]);
-    gzclose(f.gz);
+    idx_file *f = idx_open(op, path, 1);
+    if (!f) return NULL;
+    size_t n = items_to_read(f, limit);
+    unsigned char *bytes = idx_read_items(f, n, n == f->dims[0]);
+    idx_close(f);
     if (!bytes) return NULL;
     int *labels = malloc(n * sizeof(int));
     if (!labels) {

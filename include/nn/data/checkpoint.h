@@ -21,8 +21,12 @@
 int nn_model_save(const nn_model *m, const char *path);
 
 /* Load into an already-built model of the same architecture: the same parameter names with
- * the same shapes (in any order). The whole file is read and checked first (magic, version,
- * checksum, structure, names, shapes); only then are values copied, so on failure (-1,
+ * the same shapes (in any order). The header is checked first (magic, version, count, from
+ * the first 12 bytes), then the file's size against the size a checkpoint of this model has:
+ * a file of another size is refused before its body is read (the message gives both sizes
+ * and, from the records' names and shapes, the first thing that does not fit), so a huge
+ * file of junk costs a few small reads. A file of the right size is read whole and checked
+ * (checksum, structure, names, shapes); only then are values copied, so on failure (-1,
  * nn_last_error() names the file and the first problem) the model is untouched. Gradients
  * are not touched. */
 int nn_model_load(nn_model *m, const char *path);

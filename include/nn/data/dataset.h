@@ -1,4 +1,5 @@
-/* nn/data/dataset.h — a data set in memory: seeded shuffling, mini-batches, splits. */
+/* nn/data/dataset.h — a data set in memory: seeded shuffling, mini-batches, splits (by count
+ * or by fraction). Files into data sets: nn/data/csv.h, nn/data/fashion_mnist.h. */
 #ifndef NN_DATA_DATASET_H
 #define NN_DATA_DATASET_H
 
@@ -43,5 +44,12 @@ nn_tensor *nn_dataset_batch_targets(const nn_dataset *ds, int start, int count);
  * become *val (both new data sets, copies; src is unchanged). Shuffle first for a random
  * split. 0 < n_val < N. Returns 0, or -1 after nn_fail. */
 int nn_dataset_split(const nn_dataset *src, int n_val, nn_dataset *train, nn_dataset *val);
+
+/* The same split with the validation part given as a fraction of N, 0 < val_fraction < 1:
+ * n_val = val_fraction * N rounded to the nearest whole number, halves up (0.25 of 10 -> 3,
+ * 0.2 of 10 -> 2), then kept within 1 .. N-1 so that each side has at least one sample
+ * (0.01 of 10 -> 1). N must be at least 2. Returns 0, or -1 after nn_fail. */
+int nn_dataset_split_fraction(const nn_dataset *src, double val_fraction, nn_dataset *train,
+                              nn_dataset *val);
 
 #endif

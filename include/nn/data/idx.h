@@ -10,11 +10,13 @@
  *   byte  2    type code: 0x08 = unsigned byte (the only type these loaders accept)
  *   byte  3    number of dimensions: 3 for images (N, rows, cols), 1 for labels (N)
  *   then one uint32 per dimension, then the N x rows x cols (or N) bytes, nothing after.
- * Files may be plain or gzip'd (zlib reads both). The loaders check the header, refuse a
- * file that is shorter than its header says (or has bytes after the data), and refuse
+ * Files may be plain or gzip'd (starting with 1f 8b; inflated with zlib). The loaders check
+ * the header, refuse a file that is shorter than its header says or has bytes after the data
+ * (in a gzip'd file: after the data, or after the end of the gzip stream), and refuse
  * implausible dimensions (each image side 1..65535) before allocating anything large.
- * limit > 0 reads only the first `limit` items (and checks only what it reads); limit <= 0
- * reads them all. */
+ * Damaged compressed data is reported as such, with zlib's words; a file's bytes appear in
+ * a message only escaped (\xNN). limit > 0 reads only the first `limit` items (and checks
+ * only what it reads); limit <= 0 reads them all. */
 
 /* Images as (N, 1, rows, cols) floats in 0..1 (byte / 255). */
 nn_tensor *nn_idx_load_images(const char *path, int limit);

@@ -17,11 +17,23 @@
  * W columns, values 0 (dark) .. 1 (bright). Functions that take an image also accept (H, W),
  * read as one grey channel. */
 
-/* Load a PNG, JPEG, BMP (also GIF, TGA, PNM, PSD: whatever stb_image reads) as (C, H, W)
- * floats in 0..1 (byte / 255). channels: 1 = grey, 3 = RGB, 4 = RGBA (converted as needed),
- * 0 = as stored in the file (1, 2, 3 or 4). NULL + nn_last_error() for a missing, empty,
- * truncated or non-image file. */
+/* Load a PNG, JPEG, BMP (also GIF, TGA, PNM, PSD: whatever stb_image reads) as (C, H, W) floats
+ * in 0..1 (byte / 255; 16-bit PNG and PNM files: value / 65535). channels: 1 = grey, 3 = RGB, 4
+ * = RGBA (converted as needed), 0 = as stored in the file (1, 2, 3 or 4). NULL +
+ * nn_last_error() for a missing, empty, truncated or non-image file, and for every other
+ * problem with the file (it never aborts): a picture of 0 pixels, a JPEG whose Huffman tables
+ * are corrupt, or a picture larger than the limit below. The size is read from the file's
+ * header BEFORE anything is decoded, so a small file that claims a huge picture (a
+ * "decompression bomb") costs nothing. */
 nn_tensor *nn_image_load(const char *path, int channels);
+
+/* The most pixels (width x height) nn_image_load accepts. The default, 64 * 1024 * 1024
+ * (8192 x 8192, about 67 megapixels), is far above any photo worth classifying and far
+ * below memory trouble; a picture at the limit still takes up to 1 GiB as floats (4 channels
+ * x 4 bytes per pixel), plus stb_image's bytes while it decodes. Sets the limit (0 restores
+ * the default) and returns the previous one. It is shared by all threads; set it before
+ * loading. A refused file's message says its size, the limit and the call that raises it. */
+size_t nn_image_set_max_pixels(size_t max_pixels);
 
 /* Save an image ((C, H, W) with C = 1..4, or (H, W)) as an 8-bit PNG. Values are clamped to
  * 0..1 (NaN counts as 0) and rounded to the nearest of 256 levels, so a save -> load round
