@@ -175,9 +175,14 @@ static double bench_step(const cnn *net, nn_model *m, nn_tensor *x, const int *l
 }
 
 int main(int argc, char **argv) {
-    int reps = (int)nn_arg_int(argc, argv, "--reps", 10);
-    if (reps < 1) reps = 1;
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
+    int reps = 10;
+    uint64_t seed = 42;
+    nn_option opts[] = {
+        NN_OPT_INT("--reps", &reps, 1, 1000, "repetitions; the best time counts"),
+        NN_OPT_SEED(&seed),
+    };
+    nn_parse_options(argc, argv, "Times convolution and pooling, forward and backward, and a "
+                     "CNN training step.", opts, NN_COUNTOF(opts));
     nn_seed(seed);
 #ifdef _OPENMP
     printf("bench_conv: batch %d, %d OpenMP threads, seed %llu, best of %d\n", BATCH,

@@ -39,7 +39,10 @@ static void serial_ikj(const float *A, const float *B, float *C, int M, int K, i
     })
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
+    bool quick = false;
+    nn_option opts[] = {NN_OPT_FLAG("--quick", &quick, "two sizes, short timings")};
+    nn_parse_options(argc, argv, "GFLOP/s of nn_matmul against the textbook loops.", opts,
+                     NN_COUNTOF(opts));
     double budget = quick ? 0.05 : 0.5;
     int sizes[][3] = {{64, 784, 128}, {256, 256, 256}, {512, 512, 512}, {64, 1568, 128}};
     int nsizes = quick ? 2 : 4;

@@ -8,13 +8,16 @@
 #include <stdlib.h>
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 20 : 300);
-    int batch = (int)nn_arg_int(argc, argv, "--batch", 64);
-    if (steps < 1 || batch < 1) {
-        fprintf(stderr, "--steps and --batch must be positive\n");
-        return 1;
-    }
+    bool quick = false;
+    int steps = 300, batch = 64;
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "20 steps (unless --steps says otherwise)"),
+        NN_OPT_INT("--steps", &steps, 1, 1000000, "training steps to time"),
+        NN_OPT_INT("--batch", &batch, 1, 65536, "samples per step"),
+    };
+    nn_parse_options(argc, argv, "Times one training step of a 784-256-10 MLP.", opts,
+                     NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 20;
     nn_seed(1);
     nn_model *m = nn_model_new();
     nn_linear_layer *l1 = nn_linear_layer_new(m, "fc1", 784, 256, NN_INIT_HE);

@@ -6,7 +6,9 @@
 #   1. unit tests      each cmocka program $BUILD/tests/test_*; its own summary lines
 #                      ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s), ...") are counted
 #   2. example smoke   each $BUILD/examples/<chapter>/<name> with --quick, in a scratch
-#                      directory: exit 0 and a `result: key=value ...` line
+#                      directory: exit 0 and a `result: key=value ...` line; then with --help
+#                      (exit 0, a line starting with "usage:" on stdout) and with --bogus-flag
+#                      (exit 2, a line starting with "usage:" on stderr): three tests each
 #   3. doc snippets    tests/check_snippets.sh (the ```c blocks in README.md and docs/)
 #   4. call sites      tests/check_call_sites.sh (every public function that can report an
 #                      error has its file:line macro in include/nn/call_sites.h)
@@ -86,7 +88,7 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 # ---- 2. example smoke tests -------------------------------------------------------------
-echo "== example smoke tests (--quick) =="
+echo "== example smoke tests (--quick, --help, --bogus-flag) =="
 for prog in "$BUILD"/examples/*/*; do
     if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
     name=${prog#"$BUILD"/}
@@ -106,6 +108,30 @@ for prog in "$BUILD"/examples/*/*; do
         if [ "$rc" -ne 0 ]; then why="exit status $rc"; else why="no 'result: key=value' line"; fi
         echo "FAIL $name ($why); last lines of its output:"
         tail -n 40 "$tmp/log" | sed 's/^/    /'
+    fi
+
+    # A real command-line tool: --help explains it, an unknown option is a usage error.
+    (cd "$work" && $run_limit "$abs" --help </dev/null) >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -q '^usage: ' "$tmp/out"; then
+        passed=$((passed + 1))
+        echo "PASS $name --help: $(grep '^usage: ' "$tmp/out" | head -n 1)"
+    else
+        failed=$((failed + 1))
+        note_failure "$name --help"
+        echo "FAIL $name --help (exit status $rc, want 0 and a line 'usage: ...' on stdout):"
+        cat "$tmp/out" "$tmp/err" | tail -n 20 | sed 's/^/    /'
+    fi
+    (cd "$work" && $run_limit "$abs" --bogus-flag </dev/null) >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && grep -q '^usage: ' "$tmp/err"; then
+        passed=$((passed + 1))
+        echo "PASS $name --bogus-flag: exit 2, $(head -n 1 "$tmp/err")"
+    else
+        failed=$((failed + 1))
+        note_failure "$name --bogus-flag"
+        echo "FAIL $name --bogus-flag (exit status $rc, want 2 and a line 'usage: ...' on stderr):"
+        cat "$tmp/out" "$tmp/err" | tail -n 20 | sed 's/^/    /'
     fi
 done
 

@@ -129,17 +129,30 @@ static void test_rng_distributions(void **state) {
     assert_true(moved > 40);
 }
 
+/* The option parser on a good command line (its errors: tests/test_args.c). */
 static void test_args(void **state) {
     (void)state;
     char *argv[] = {"prog", "--quick", "--seed", "123", "--lr", "0.5", "--epochs", "7", NULL};
     int argc = 8;
-    assert_true(nn_arg_flag(argc, argv, "--quick"));
-    assert_false(nn_arg_flag(argc, argv, "--full"));
-    assert_int_equal(nn_arg_seed(argc, argv, 42), 123);
-    assert_int_equal(nn_arg_int(argc, argv, "--epochs", 1), 7);
-    assert_int_equal(nn_arg_int(argc, argv, "--steps", 9), 9);
-    assert_float_equal(nn_arg_float(argc, argv, "--lr", 0.1), 0.5, 1e-12);
-    assert_string_equal(nn_arg_str(argc, argv, "--out", "."), ".");
+    bool quick = false, full = false;
+    uint64_t seed = 42;
+    int epochs = 1, steps = 9;
+    float lr = 0.1f;
+    const char *out = ".";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "q"),       NN_OPT_FLAG("--full", &full, "f"),
+        NN_OPT_SEED(&seed),                         NN_OPT_INT("--epochs", &epochs, 1, 100, "e"),
+        NN_OPT_INT("--steps", &steps, 1, 100, "s"), NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "l"),
+        NN_OPT_STR("--out", &out, "DIR", "o"),
+    };
+    nn_parse_options(argc, argv, NULL, opts, NN_COUNTOF(opts));
+    assert_true(quick);
+    assert_false(full);
+    assert_int_equal(seed, 123);
+    assert_int_equal(epochs, 7);
+    assert_int_equal(steps, 9);
+    assert_float_equal(lr, 0.5, 1e-12);
+    assert_string_equal(out, ".");
 }
 
 int main(void) {

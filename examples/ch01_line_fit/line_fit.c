@@ -7,8 +7,10 @@
  *   3. by autograd: the same loss built from library ops, nn_backward() finds the same
  *      derivatives by the chain rule (链式法则), walking the tape in reverse (反向传播).
  *
- *   ./line_fit [--quick] [--seed N] [--steps N] [--out DIR]
- *   (pictures go to DIR, out/ by default)
+ *   ./line_fit [--quick] [--seed N] [--steps N] [--out DIR]     (--help lists them)
+ *   --steps 100 (30 with --quick, at least 2), --seed 42, 200 points (40 with --quick).
+ *   Writes DIR/line_fit.svg and DIR/line_fit_lr.svg (DIR: out by default); exit status 1
+ *   when it cannot.
  */
 #include <nn.h>
 
@@ -52,12 +54,23 @@ static void descend_by_hand(const float *x, const float *y, int n, float lr, int
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
+    bool quick = false;
+    uint64_t seed = 42;
+    int steps = 100;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): 40 points"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, 2, 1000000, "gradient descent steps (30 with --quick)"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for the two SVG pictures (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Fit a line y = w*x + b to noisy points by gradient descent: with the\n"
+                     "derivatives worked out by hand, with four learning rates, and with autograd\n"
+                     "(nn_backward), which finds the same derivatives by the chain rule.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 30;
     int n = quick ? 40 : 200;
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 30 : 100);
-    if (steps < 2) steps = 2;
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
     nn_seed(seed);
 
     printf("ch01 line fit: y = w*x + b by gradient descent (梯度下降)\n");
@@ -186,10 +199,11 @@ int main(int argc, char **argv) {
         {"true line y = 2x + 0.5", line_x, true_y, 2, NN_PLOT_LINE},
     };
     nn_plot_ascii(stdout, fit, 2, 60, 14);
-    nn_plot_svg_in(out_dir, "line_fit.svg", "Fitting y = w x + b by gradient descent", "x", "y",
-                   fit, 3);
-    nn_plot_svg_in(out_dir, "line_fit_lr.svg", "Learning rate: log10(loss) per step", "step",
-                   "log10 loss", lr_series, nlr);
+    int failed = 0; /* pictures that could not be written (each says why) */
+    failed += nn_plot_svg_in(out_dir, "line_fit.svg", "Fitting y = w x + b by gradient descent",
+                             "x", "y", fit, 3) != 0;
+    failed += nn_plot_svg_in(out_dir, "line_fit_lr.svg", "Learning rate: log10(loss) per step",
+                             "step", "log10 loss", lr_series, nlr) != 0;
 
     printf("result: w=%.4f b=%.4f true_w=%g true_b=%g lsq_w=%.4f lsq_b=%.4f loss=%.5f "
            "grad_diff=%.2g\n",
@@ -204,5 +218,5 @@ int main(int argc, char **argv) {
     free(curves);
     free(log_curves);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

@@ -9,8 +9,9 @@
  * We score a few candidate lines on the same points, by hand and with the library's
  * nn_mae_loss / nn_mse_loss, then duplicate the data to see what dividing by n buys.
  *
- *   ./loss_functions [--quick] [--seed N] [--out DIR]
- *   (pictures go to DIR, out/ by default)
+ *   ./loss_functions [--quick] [--seed N] [--out DIR]     (--help lists them)
+ *   --seed 42; --quick changes nothing (it is tiny). Writes DIR/loss_functions.svg (DIR: out
+ *   by default); exit status 1 when it cannot.
  */
 #include <nn.h>
 
@@ -48,9 +49,19 @@ static void library_losses(line l, nn_tensor *X, nn_tensor *Y, float *mae, float
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
+    bool quick = false;
+    uint64_t seed = 42;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "accepted like everywhere; changes nothing, it is tiny"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for loss_functions.svg (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Loss functions step by step: a few candidate lines scored on the same six\n"
+                     "points by absolute, squared and mean squared error, by hand and with\n"
+                     "nn_mae_loss / nn_mse_loss; then the data doubled, to see what dividing by n buys.",
+                     opts, NN_COUNTOF(opts));
     nn_seed(seed);
     nn_set_grad_enabled(false); /* we only evaluate losses here: no tape needed */
 
@@ -125,8 +136,8 @@ int main(int argc, char **argv) {
                            {"mean e^2 (MSE)", ws, mses, K, NN_PLOT_LINE}};
     printf("\nthe two losses as functions of w (b = 1):\n");
     nn_plot_ascii(stdout, curves, 2, 60, 14);
-    nn_plot_svg_in(out_dir, "loss_functions.svg", "Loss of y = w x + 1 as w varies", "w",
-                   "loss", curves, 2);
+    int failed = nn_plot_svg_in(out_dir, "loss_functions.svg", "Loss of y = w x + 1 as w varies",
+                                "w", "loss", curves, 2) != 0;
 
     printf("result: best_w=%.1f best_b=%.1f sae=%.4f sse=%.4f mae=%.4f mse=%.4f sse_dup=%.4f "
            "mse_dup=%.4f lib_diff=%.2g\n",
@@ -136,5 +147,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(X);
     nn_tensor_free(Y);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

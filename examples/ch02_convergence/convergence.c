@@ -10,8 +10,10 @@
  * directions move at a similar pace. A learning rate above the limit makes w1 overshoot
  * further at every step: the loss oscillates and grows (diverges).
  *
- *   convergence [--quick] [--seed N] [--steps N] [--out DIR]
- * Writes DIR/ch02_convergence_loss.svg and DIR/ch02_convergence_path.svg.
+ *   convergence [--quick] [--seed N] [--steps N] [--out DIR]     (--help lists them)
+ *   --steps 200 (at least 2), --seed 1; --quick changes nothing (200 steps take
+ *   milliseconds). Writes DIR/ch02_convergence_loss.svg and DIR/ch02_convergence_path.svg
+ *   (DIR: out by default); exit status 1 when it cannot.
  */
 #include <nn.h>
 #include <stdio.h>
@@ -40,11 +42,21 @@ static const method methods[] = {
 enum { NM = sizeof methods / sizeof methods[0] };
 
 int main(int argc, char **argv) {
-    uint64_t seed = nn_arg_seed(argc, argv, 1);
-    /* 200 steps take milliseconds, so --quick (accepted like everywhere) changes nothing */
-    int steps = (int)nn_arg_int(argc, argv, "--steps", 200);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    if (steps < 2) steps = 2;
+    bool quick = false; /* 200 steps take milliseconds, so --quick changes nothing */
+    uint64_t seed = 1;
+    int steps = 200;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "accepted like everywhere; changes nothing, it is quick"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, 2, 1000000, "steps of each method"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for the two SVG pictures (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Convergence speed on a long narrow valley (linear regression with one input\n"
+                     "10 times wider than the other): plain gradient descent, momentum and Adam,\n"
+                     "and a learning rate above the limit, which diverges.",
+                     opts, NN_COUNTOF(opts));
     printf("chapter 2: convergence speed (收敛速度)\n");
     printf("seed %llu; y = 2 x1 + 3 x2, x1 ~ N(0, 1), x2 ~ N(0, 0.1^2), %d points, MSE, "
            "start at w = (-2, -2), %d steps\n", (unsigned long long)seed, N_POINTS, steps);
@@ -148,11 +160,13 @@ int main(int argc, char **argv) {
                                 NN_PLOT_LINE};
     }
     printf("\n");
-    nn_plot_svg_in(out_dir, "ch02_convergence_loss.svg",
-                   "Ill-conditioned regression: loss per step", "step", "log10 loss", ls, NM);
-    nn_plot_svg_in(out_dir, "ch02_convergence_path.svg",
-                   "The path of (w1, w2) from (-2, -2) to the minimum (2, 3)", "w1", "w2", path_s,
-                   NM - 1); /* the diverging one would stretch the axes */
+    int failed = 0; /* pictures that could not be written (each says why) */
+    failed += nn_plot_svg_in(out_dir, "ch02_convergence_loss.svg",
+                             "Ill-conditioned regression: loss per step", "step", "log10 loss",
+                             ls, NM) != 0;
+    failed += nn_plot_svg_in(out_dir, "ch02_convergence_path.svg",
+                             "The path of (w1, w2) from (-2, -2) to the minimum (2, 3)", "w1", "w2",
+                             path_s, NM - 1) != 0; /* the diverging one would stretch the axes */
     printf("\nlog10 loss per step (without the diverging run, which would squash the rest)\n");
     nn_plot_ascii(stdout, ls, NM - 1, 60, 14);
 
@@ -171,5 +185,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(x);
     nn_tensor_free(y);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

@@ -17,8 +17,9 @@
  *   3. gradient norm per parameter: neither ~0 nor huge
  *   4. update-to-weight ratio |w_after - w_before| / |w_before|: around 1e-3
  *
- *   diagnostics [--quick] [--seed N] [--steps N] [--out DIR]
- * Writes DIR/ch02_diagnostics.svg.
+ *   diagnostics [--quick] [--seed N] [--steps N] [--out DIR]     (--help lists them)
+ *   --steps 150 (60 with --quick, at least 2), --seed 11. Writes DIR/ch02_diagnostics.svg
+ *   (DIR: out by default); exit status 1 when it cannot.
  */
 #include <nn.h>
 #include <stdio.h>
@@ -61,11 +62,22 @@ static nn_tensor *forward(net *n, nn_tensor *x) {
 }
 
 int main(int argc, char **argv) {
-    uint64_t seed = nn_arg_seed(argc, argv, 11);
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 60 : 150);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    if (steps < 2) steps = 2;
+    bool quick = false;
+    uint64_t seed = 11;
+    int steps = 150;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): fewer steps"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, 2, 1000000, "full-batch steps of each setup (60 with --quick)"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for ch02_diagnostics.svg (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Is my training healthy? One classifier set up three ways (healthy, saturated\n"
+                     "tanh, dead ReLU), each checked with the library's diagnostics: start loss\n"
+                     "against ln C, activations, gradient norms and update-to-weight ratios.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 60;
     printf("chapter 2: training health diagnostics\n");
     printf("seed %llu; %d points of %d Gaussian clusters in %d-D; MLP %d -> %d -> %d -> %d; "
            "%d full-batch steps\n", (unsigned long long)seed, N_POINTS, CLASSES, N_IN, N_IN,
@@ -151,9 +163,9 @@ int main(int argc, char **argv) {
     for (int k = 0; k < NC; k++)
         s[k] = (nn_series){configs[k].name, NULL, curves[k], steps, NN_PLOT_LINE};
     printf("\n");
-    nn_plot_svg_in(out_dir, "ch02_diagnostics.svg",
-                   "Training loss: healthy vs saturated vs dead ReLU", "step", "cross-entropy", s,
-                   NC);
+    int failed = nn_plot_svg_in(out_dir, "ch02_diagnostics.svg",
+                                "Training loss: healthy vs saturated vs dead ReLU", "step",
+                                "cross-entropy", s, NC) != 0;
     printf("\ncross-entropy per step\n");
     nn_plot_ascii(stdout, s, NC, 60, 12);
 
@@ -168,5 +180,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(centres);
     nn_tensor_free(x);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

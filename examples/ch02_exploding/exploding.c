@@ -6,15 +6,16 @@
  * within a few steps the loss is inf or NaN ("the adjustment of the parameters is out of
  * control").
  *
- * One network, 4 -> 8 hidden ReLU layers of 32 -> 1, initialised with weights INIT_SCALE
- * times larger than He's (so each layer multiplies the signal by about INIT_SCALE), trained
+ * One network, 4 -> 8 hidden ReLU layers of 32 -> 1, initialised with weights --scale (1.4)
+ * times larger than He's (so each layer multiplies the signal by about that much), trained
  * three ways with plain SGD at the same learning rate:
  *   no clipping          the gradient norm per step, until it blows up
  *   clip to norm 1       nn_clip_grad_norm(model, 1): same direction, length at most 1
  *   He init              the root cause fixed instead: weights of the right size
  *
- *   exploding [--quick] [--seed N] [--steps N] [--out DIR]
- * Writes DIR/ch02_exploding.svg.
+ *   exploding [--quick] [--seed N] [--steps N] [--scale X] [--out DIR]     (--help lists them)
+ *   --steps 400 (100 with --quick, at least 2), --scale 1.4, --seed 3. Writes
+ *   DIR/ch02_exploding.svg (DIR: out by default); exit status 1 when it cannot.
  */
 #include <nn.h>
 #include <stdio.h>
@@ -26,8 +27,6 @@
 #define N_POINTS 256
 #define LR 0.01f
 #define MAX_NORM 1.0f
-
-static float INIT_SCALE = 1.4f;
 
 typedef struct run {
     const char *name;
@@ -103,12 +102,25 @@ static float max_finite(const float *v, int n) {
 }
 
 int main(int argc, char **argv) {
-    uint64_t seed = nn_arg_seed(argc, argv, 3);
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 100 : 400);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    INIT_SCALE = (float)nn_arg_float(argc, argv, "--scale", INIT_SCALE);
-    if (steps < 2) steps = 2;
+    bool quick = false;
+    uint64_t seed = 3;
+    int steps = 400;
+    float init_scale = 1.4f; /* the first two runs' weights, in units of He's std */
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): fewer steps"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, 2, 1000000, "SGD steps of each run (100 with --quick)"),
+        NN_OPT_FLOAT("--scale", &init_scale, 0.1, 10, "initial weights of the first two runs, "
+                                                      "times He's std"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for ch02_exploding.svg (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Exploding gradients and gradient clipping: a deep ReLU network whose weights\n"
+                     "are a bit too large, trained with plain SGD without clipping (it blows up),\n"
+                     "with nn_clip_grad_norm to norm 1, and with He init instead.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 100;
     printf("chapter 2: exploding gradients (梯度爆炸) and gradient clipping\n");
     printf("seed %llu; network 4 -> %d x %d -> 1 (ReLU), MSE, plain SGD lr %g, %d steps\n",
            (unsigned long long)seed, DEPTH, WIDTH, LR, steps);
@@ -123,14 +135,14 @@ int main(int argc, char **argv) {
     }
 
     run runs[] = {
-        {"no clipping", INIT_SCALE, 0.0f, NULL, NULL, NULL, -1},
-        {"clip to 1", INIT_SCALE, MAX_NORM, NULL, NULL, NULL, -1},
+        {"no clipping", init_scale, 0.0f, NULL, NULL, NULL, -1},
+        {"clip to 1", init_scale, MAX_NORM, NULL, NULL, NULL, -1},
         {"He init", 1.0f, 0.0f, NULL, NULL, NULL, -1},
     };
     enum { NR = sizeof runs / sizeof runs[0] };
     printf("weights of the first two runs: %.1f x He's std, so each layer multiplies the signal "
-           "by ~%.1f (%.1f^%d = %.0f over the network)\n\n", INIT_SCALE, INIT_SCALE, INIT_SCALE,
-           DEPTH + 1, powf(INIT_SCALE, DEPTH + 1));
+           "by ~%.1f (%.1f^%d = %.0f over the network)\n\n", init_scale, init_scale, init_scale,
+           DEPTH + 1, powf(init_scale, DEPTH + 1));
     for (int k = 0; k < NR; k++) train(&runs[k], x, y, steps, seed + 1);
 
     printf("per step: gradient norm |g| (before clipping) and loss\n");
@@ -164,8 +176,9 @@ int main(int argc, char **argv) {
         s[k] = (nn_series){runs[k].name, NULL, lg[k], steps, NN_PLOT_LINE};
     }
     printf("\n");
-    nn_plot_svg_in(out_dir, "ch02_exploding.svg", "Gradient norm per step (before clipping)",
-                   "step", "log10 |g|", s, NR);
+    int failed = nn_plot_svg_in(out_dir, "ch02_exploding.svg",
+                                "Gradient norm per step (before clipping)", "step", "log10 |g|",
+                                s, NR) != 0;
     printf("\nlog10 |g| per step\n");
     nn_plot_ascii(stdout, s, NR, 60, 12);
 
@@ -187,5 +200,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(x);
     nn_tensor_free(y);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

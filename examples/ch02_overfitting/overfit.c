@@ -16,8 +16,10 @@
  * Validation: 200 points of the clean curve (the truth the noisy points hide), so the
  * validation loss says how far the learned curve is from the real one.
  *
- *   overfit [--quick] [--seed N] [--steps N] [--out DIR]
- * Writes DIR/ch02_overfit_curves.svg and DIR/ch02_overfit_fit.svg (DIR defaults to out).
+ *   overfit [--quick] [--seed N] [--steps N] [--out DIR]     (--help lists them)
+ *   --steps 3000 (1500 with --quick, at least 20), --seed 7. Writes
+ *   DIR/ch02_overfit_curves.svg and DIR/ch02_overfit_fit.svg (DIR: out by default); exit
+ *   status 1 when it cannot.
  */
 #include <nn.h>
 #include <stdio.h>
@@ -176,11 +178,23 @@ static void train(const remedy *r, nn_tensor *xt, nn_tensor *yt, nn_tensor *xv, 
 static float truth(float x) { return sinf(3.14159265f * x); }
 
 int main(int argc, char **argv) {
-    uint64_t seed = nn_arg_seed(argc, argv, 7);
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 1500 : 3000);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    if (steps < EVAL_EVERY) steps = EVAL_EVERY;
+    bool quick = false;
+    uint64_t seed = 7;
+    int steps = 3000;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): fewer steps"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, EVAL_EVERY, 1000000,
+                   "Adam steps of each run (1500 with --quick)"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for the two SVG pictures (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Overfitting and its remedies, measured: a network far too big for 24 noisy\n"
+                     "points, then each remedy (a smaller model, augmentation, early stopping, L1,\n"
+                     "L2, weight decay, dropout) against the same baseline.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 1500;
     printf("chapter 2: overfitting (过拟合) and its remedies\n");
     printf("seed %llu, %d steps of Adam (lr %g), full batch\n", (unsigned long long)seed, steps,
            LR);
@@ -244,10 +258,12 @@ int main(int argc, char **argv) {
         {"baseline", xvs, b->pred, N_VAL, NN_PLOT_LINE},
         {"L2", xvs, l2->pred, N_VAL, NN_PLOT_LINE},
     };
-    nn_plot_svg_in(out_dir, "ch02_overfit_curves.svg", "Overfitting: train vs validation loss",
-                   "step", "MSE", curves, 5);
-    nn_plot_svg_in(out_dir, "ch02_overfit_fit.svg",
-                   "24 noisy points: the big model vs the same model with L2", "x", "y", fit, 4);
+    int failed = 0; /* pictures that could not be written (each says why) */
+    failed += nn_plot_svg_in(out_dir, "ch02_overfit_curves.svg",
+                             "Overfitting: train vs validation loss", "step", "MSE", curves, 5) != 0;
+    failed += nn_plot_svg_in(out_dir, "ch02_overfit_fit.svg",
+                             "24 noisy points: the big model vs the same model with L2", "x", "y",
+                             fit, 4) != 0;
     printf("\nbaseline: train (*) and validation (o) loss per step\n");
     nn_plot_ascii(stdout, curves, 2, 60, 12);
 
@@ -268,5 +284,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(xv);
     nn_tensor_free(yv);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

@@ -15,8 +15,9 @@
  * For each: the gradient norm |dL/dW| of every layer at the start, then the loss after
  * training each the same way (SGD with momentum).
  *
- *   vanishing [--quick] [--seed N] [--steps N] [--out DIR]
- * Writes DIR/ch02_vanishing_grads.svg and DIR/ch02_vanishing_loss.svg.
+ *   vanishing [--quick] [--seed N] [--steps N] [--out DIR]     (--help lists them)
+ *   --steps 400 (100 with --quick), --seed 1. Writes DIR/ch02_vanishing_grads.svg and
+ *   DIR/ch02_vanishing_loss.svg (DIR: out by default); exit status 1 when it cannot.
  */
 #include <nn.h>
 #include <stdio.h>
@@ -72,11 +73,22 @@ static nn_tensor *net_forward(const net *n, nn_tensor *x) {
 }
 
 int main(int argc, char **argv) {
-    uint64_t seed = nn_arg_seed(argc, argv, 1);
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    int steps = (int)nn_arg_int(argc, argv, "--steps", quick ? 100 : 400);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    if (steps < 1) steps = 1;
+    bool quick = false;
+    uint64_t seed = 1;
+    int steps = 400;
+    const char *out_dir = "out";
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): fewer steps"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_INT("--steps", &steps, 1, 1000000, "training steps of each network (100 with --quick)"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for the two SVG pictures (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Vanishing gradients, measured layer by layer: one deep network with sigmoid +\n"
+                     "Xavier, tanh + Xavier and ReLU + He; the gradient norm of every layer at the\n"
+                     "start, then the loss after the same training.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--steps")) steps = 100;
     printf("chapter 2: vanishing gradients (梯度消失)\n");
     printf("seed %llu; network 2 -> %d x %d -> 1, binary cross-entropy, %d points\n",
            (unsigned long long)seed, DEPTH, WIDTH, N_POINTS);
@@ -149,10 +161,14 @@ int main(int argc, char **argv) {
         ls[k] = (nn_series){setups[k].name, NULL, losses[k], steps, NN_PLOT_LINE};
     }
     printf("\n");
-    nn_plot_svg_in(out_dir, "ch02_vanishing_grads.svg", "Gradient norm per layer at the start",
-                   "layer (1 = next to the input, 11 = output)", "log10 |dL/dW|", gs, N_SETUPS);
-    nn_plot_svg_in(out_dir, "ch02_vanishing_loss.svg", "Training loss of the same deep network",
-                   "step", "binary cross-entropy", ls, N_SETUPS);
+    int failed = 0; /* pictures that could not be written (each says why) */
+    failed += nn_plot_svg_in(out_dir, "ch02_vanishing_grads.svg",
+                             "Gradient norm per layer at the start",
+                             "layer (1 = next to the input, 11 = output)", "log10 |dL/dW|", gs,
+                             N_SETUPS) != 0;
+    failed += nn_plot_svg_in(out_dir, "ch02_vanishing_loss.svg",
+                             "Training loss of the same deep network", "step",
+                             "binary cross-entropy", ls, N_SETUPS) != 0;
     printf("\nlog10 |dL/dW| per layer (x: layer 1 .. 11)\n");
     nn_plot_ascii(stdout, gs, N_SETUPS, 44, 12);
 
@@ -167,5 +183,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(x);
     nn_tensor_free(y);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

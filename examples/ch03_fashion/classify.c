@@ -1,7 +1,8 @@
 /* examples/ch03_fashion/classify.c — classify your own picture with the trained CNN.
  *
- *   classify my.png [--model out/cnn.nnck]        (PNG, JPEG, BMP, ...)
- *   classify [--quick] [--seed N]             (no picture: a self-test, see below)
+ *   classify my.png [--model PATH]     (PNG, JPEG, BMP, ...; --model out/cnn.nnck by default)
+ *   classify [--quick] [--seed N]      (no picture: a self-test, see below; --seed 42)
+ *   classify --help                    (every option, its meaning and default)
  *
  * The CNN is the one mlp_vs_cnn trains and saves (cnn.nnck): this program rebuilds the same
  * architecture, with the same parameter names, and loads the checkpoint into it. Then it
@@ -11,6 +12,8 @@
  *      bright (a photo of clothes on a light background) it is inverted, v -> 1 - v;
  *   3. padded to a square with the background, so the clothes keep their shape;
  *   4. resized to 28x28, and stretched so the background is 0 and the brightest pixel 1.
+ * (Steps 3 and 4 are done as shrink, pad, shrink, so a long thin picture never becomes a
+ * huge square; a picture more than 50 times as long as it is wide is refused.)
  * It prints the 28x28 picture it feeds the network and the three most likely classes.
  * For the best result, crop the photo close around one piece of clothing.
  *
@@ -19,7 +22,8 @@
  * given, else an untrained one, saved to a checkpoint first); then it classifies the PNG
  * through the same path as your picture, checks that the checkpoint reloads exactly, and
  * that a missing picture and a corrupt checkpoint give a clear error, not a crash.
- * Exit status: 0, or 1 when the picture or the checkpoint cannot be read.
+ * Exit status: 0, or 1 when the picture or the checkpoint cannot be read, or the picture is
+ * more than 50 times as long as it is wide.
  */
 #include <nn.h>
 
@@ -72,16 +76,31 @@ static float border_mean(const nn_tensor *g) {
     return (float)(s / n);
 }
 
+/* The most a picture's long side may be times its short side. Clothes are never 50 times
+ * as wide as tall; a 1 x 20000 strip is a mistake (or a trick), not a photo to classify. */
+#define MAX_ASPECT 50
+
 /* Load `path` and turn it into a Fashion-MNIST-like (1, 1, 28, 28) tensor (owned), or NULL
- * with nn_last_error() set. *inverted says whether step 2 inverted it. */
-static nn_tensor *prepare(const char *path, bool *inverted) {
+ * with nn_last_error() set; *unusable says the file was read but the picture refused.
+ * *inverted says whether step 2 inverted it. */
+static nn_tensor *prepare(const char *path, bool *inverted, bool *unusable) {
+    *unusable = false;
     nn_tensor *img = nn_image_load(path, 0);
     if (!img) return NULL;
     char s[32];
     printf("picture %s: %s (channels, height, width)\n", path, nn_shape_str(img, s, sizeof s));
+    int H = img->shape[1], W = img->shape[2];
+    int side = H > W ? H : W, short_side = H > W ? W : H;
+    if ((long)side > (long)MAX_ASPECT * short_side) {
+        nn_set_last_error("the picture is %d x %d pixels (width x height), more than %d times as "
+                          "%s as it is %s; crop it around one piece of clothing", W, H,
+                          MAX_ASPECT, W > H ? "wide" : "tall", W > H ? "tall" : "wide");
+        nn_tensor_free(img);
+        *unusable = true;
+        return NULL;
+    }
     nn_tensor *g = nn_image_to_grey(img);
     nn_tensor_free(img);
-    int H = g->shape[1], W = g->shape[2];
     float bg = border_mean(g);
     *inverted = bg > 0.5f;
     if (*inverted) {
@@ -92,15 +111,28 @@ static nn_tensor *prepare(const char *path, bool *inverted) {
     } else {
         printf("  its border is dark (mean %.2f): kept as it is\n", bg);
     }
-    int side = H > W ? H : W; /* pad to a square with the background */
-    nn_tensor *sq = nn_full(bg, NN_SHAPE(1, side, side));
-    int y0 = (side - H) / 2, x0 = (side - W) / 2;
-    for (int y = 0; y < H; y++)
-        memcpy(sq->data + (size_t)(y0 + y) * side + x0, g->data + (size_t)y * W,
-               (size_t)W * sizeof(float));
+    /* Pad to a side x side square with the background, then resize to 28x28: done in that
+     * order, a 1000 x 50000 picture would need a 50000 x 50000 square (10 GB). The resize
+     * works on one axis after the other, so we shrink first and pad the small result:
+     *   a. the long side to 28, the short side as it is: (1, 28, W) or (1, H, 28);
+     *   b. the short side padded to `side` with the background, centred;
+     *   c. the padded side to 28.
+     * That is the same 28x28 as padding first (the padding only ever touches the short
+     * side), but the largest picture on the way is 28 x side instead of side x side. */
+    bool tall = H >= W;
+    nn_tensor *a = nn_image_resize(g, tall ? SIDE : H, tall ? W : SIDE);
     nn_tensor_free(g);
-    nn_tensor *small = nn_image_resize(sq, SIDE, SIDE);
-    nn_tensor_free(sq);
+    nn_tensor *b = nn_full(bg, NN_SHAPE(1, tall ? SIDE : side, tall ? side : SIDE));
+    int off = (side - short_side) / 2;
+    if (tall) /* rows of W pixels, each placed at column off of a row of `side` */
+        for (int y = 0; y < SIDE; y++)
+            memcpy(b->data + (size_t)y * side + off, a->data + (size_t)y * W,
+                   (size_t)W * sizeof(float));
+    else      /* H rows of 28 pixels, placed from row off on */
+        memcpy(b->data + (size_t)off * SIDE, a->data, (size_t)H * SIDE * sizeof(float));
+    nn_tensor_free(a);
+    nn_tensor *small = nn_image_resize(b, SIDE, SIDE);
+    nn_tensor_free(b);
     float hi = 0.0f; /* stretch: background -> 0, brightest -> 1 */
     for (size_t i = 0; i < small->size; i++) hi = fmaxf(hi, small->data[i]);
     float scale = hi > bg ? 1.0f / (hi - bg) : 1.0f;
@@ -148,10 +180,12 @@ static int classify_file(const char *image, const char *checkpoint, verdict *v) 
         return 1;
     }
     printf("loaded the CNN from %s (%zu parameters)\n", checkpoint, net.model->count);
-    nn_tensor *x = prepare(image, &v->inverted);
+    bool unusable;
+    nn_tensor *x = prepare(image, &v->inverted, &unusable);
     if (!x) {
         fflush(stdout);
-        fprintf(stderr, "cannot read the picture: %s\n", nn_last_error());
+        fprintf(stderr, "cannot %s the picture: %s\n", unusable ? "use" : "read",
+                nn_last_error());
         nn_model_free(net.model);
         return 1;
     }
@@ -313,16 +347,21 @@ static int self_test(bool quick, uint64_t seed, const char *model_path) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
-    const char *model_path = nn_arg_str(argc, argv, "--model", "out/cnn.nnck");
-    const char *image = NULL; /* the first argument that is not an option or its value */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") || !strcmp(argv[i], "--seed"))
-            i++;
-        else if (argv[i][0] != '-' && !image)
-            image = argv[i];
-    }
+    bool quick = false;
+    uint64_t seed = 42;
+    const char *model_path = "out/cnn.nnck", *image = NULL;
+    nn_option opts[] = {
+        NN_OPT_ARG("picture", &image, "the picture to classify (PNG, JPEG, BMP, ...); "
+                                      "without one, a self-test"),
+        NN_OPT_STR("--model", &model_path, "PATH", "the CNN checkpoint that mlp_vs_cnn saved"),
+        NN_OPT_FLAG("--quick", &quick, "self-test with an untrained CNN, even if --model exists"),
+        NN_OPT_SEED(&seed),
+    };
+    nn_parse_options(argc, argv,
+                     "Classify your own picture with the CNN that mlp_vs_cnn trained: it is made\n"
+                     "grey, inverted when its background is light, padded square and resized to\n"
+                     "28x28, then the network gives its three most likely classes.",
+                     opts, NN_COUNTOF(opts));
     nn_seed(seed);
     printf("ch03 classify: your picture -> 28x28 grey -> the CNN -> softmax -> top 3\n");
     printf("  p = softmax(CNN(x)),  x: (1, 1, 28, 28)\n");

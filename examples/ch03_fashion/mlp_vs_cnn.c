@@ -13,25 +13,31 @@
  *   loss: cross-entropy of softmax(logits), L = -(1/N) sum log p[label]
  *
  *   mlp_vs_cnn [--quick | --full] [--model mlp|cnn|both] [--seed N] [--data DIR] [--out DIR]
- *              [--epochs N | --mlp-epochs N --cnn-epochs N] [--train N] [--lr F]
- *              [--dropout F] [--shift N] [--flip 0|1]
+ *              [--epochs N | --mlp-epochs N --cnn-epochs N] [--train N] [--lr X]
+ *              [--dropout X] [--shift N] [--flip 0|1]          (--help lists them all)
  *
  *   default  12,000 training pictures (+2,000 validation), 8 + 5 epochs, lr 0.003: ~20 s
  *   --full   55,000 training + 5,000 validation, 20 + 20 epochs, lr 0.001, the CNN's training
  *            pictures moved by up to 1 pixel: ~89% (MLP) / ~92.5% (CNN), 5-10 minutes
  *   --quick  a tiny run for the tests (about a second)
- * --shift N moves each training picture of the CNN by up to N pixels (random crop with
- * padding), --flip 1 mirrors half of them left-right; --dropout sets the CNN's dropout.
+ * --quick wins over --full. --shift N moves each training picture of the CNN by up to N
+ * pixels (random crop with padding; 0 by default, 1 with --full), --flip 1 mirrors half of
+ * them left-right, --dropout sets the CNN's dropout (0.25); --epochs N sets both epoch
+ * counts, --mlp-epochs / --cnn-epochs one each (1 .. 100); --train N (at least 100) the
+ * number of training pictures.
  * Every default was picked by validation accuracy, never by the test set. On a busy machine
  * OMP_NUM_THREADS=1 can be much faster than two threads fighting for one free core.
  * The data comes from --data DIR, else $NN_FASHION_MNIST_DIR, else /usr/share/datasets/
- * fashion-mnist (Debian's dataset-fashion-mnist). Without it the program says so and trains
- * on a small synthetic stand-in (simple shapes), so the code still runs end to end.
+ * fashion-mnist (Debian's dataset-fashion-mnist). When that default folder is missing the
+ * program says so and trains on a small synthetic stand-in (simple shapes), so the code
+ * still runs end to end; a folder you name (--data or NN_FASHION_MNIST_DIR) that lacks the
+ * files or holds broken ones is an error instead: it says what is wrong and exits with 1.
  *
- * Writes to --out DIR (default: the current folder): cnn.nnck (the trained CNN, for
+ * Writes to --out DIR (default: out): cnn.nnck (the trained CNN, for
  * classify), ch03_cnn_conv1_kernels.png (the 16 learned first-layer kernels),
  * ch03_cnn_feature_maps.png (what they make of one test picture), ch03_fashion_accuracy.svg
- * and ch03_fashion_loss.svg (the training curves).
+ * and ch03_fashion_loss.svg (the training curves). Exit status 1 when one of them cannot be
+ * written.
  */
 #include <nn.h>
 
@@ -280,8 +286,9 @@ static void ascii_row(const float *const *imgs, char (*titles)[2][40], int count
 }
 
 /* The 16 learned 3x3 kernels of conv1, each enlarged 16 times, in a 8 x 2 grid; and the 16
- * feature maps conv1 + relu makes of one test picture (the picture first), enlarged 3x. */
-static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char *dir) {
+ * feature maps conv1 + relu makes of one test picture (the picture first), enlarged 3x.
+ * Returns how many of the two pictures could not be written. */
+static int save_cnn_pictures(const net *cnn, const nn_dataset *test, const char *dir) {
     nn_tensor *cells[17];
     for (int k = 0; k < 16; k++) {
         nn_tensor *w = nn_from_array(cnn->conv1->W->data + k * 9, NN_SHAPE(1, 3, 3));
@@ -289,7 +296,7 @@ static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char
         nn_tensor_free(w);
     }
     nn_tensor *grid = nn_image_grid((const nn_tensor *const *)cells, 16, 8, 4);
-    nn_image_save_png_in(dir, "ch03_cnn_conv1_kernels.png", grid);
+    int failed = nn_image_save_png_in(dir, "ch03_cnn_conv1_kernels.png", grid) != 0;
     nn_tensor_free(grid);
     for (int k = 0; k < 16; k++) nn_tensor_free(cells[k]);
 
@@ -308,9 +315,10 @@ static void save_cnn_pictures(const net *cnn, const nn_dataset *test, const char
     nn_set_grad_enabled(was_grad);
     nn_set_training(was_train);
     grid = nn_image_grid((const nn_tensor *const *)cells, 17, 9, 4);
-    nn_image_save_png_in(dir, "ch03_cnn_feature_maps.png", grid);
+    failed += nn_image_save_png_in(dir, "ch03_cnn_feature_maps.png", grid) != 0;
     nn_tensor_free(grid);
     for (int k = 0; k < 17; k++) nn_tensor_free(cells[k]);
+    return failed;
 }
 
 static void print_confusion(const int *pred, const nn_dataset *test) {
@@ -330,32 +338,58 @@ static void print_confusion(const int *pred, const nn_dataset *test) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    bool full = nn_arg_flag(argc, argv, "--full") && !quick;
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
-    const char *which = nn_arg_str(argc, argv, "--model", "both");
-    const char *data_dir = nn_arg_str(argc, argv, "--data", NULL);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    int n_train = (int)nn_arg_int(argc, argv, "--train", quick ? 1000 : full ? 55000 : 12000);
-    int n_val = quick ? 200 : full ? 5000 : 2000;
-    int n_test = quick ? 1000 : 10000;
-    long ep = nn_arg_int(argc, argv, "--epochs", 0);
-    int mlp_epochs = (int)nn_arg_int(argc, argv, "--mlp-epochs", ep ? ep : quick ? 2 : full ? 20 : 8);
-    int cnn_epochs = (int)nn_arg_int(argc, argv, "--cnn-epochs", ep ? ep : quick ? 1 : full ? 20 : 5);
+    /* The defaults of the default run; --quick and --full change those not given (below). */
+    bool quick = false, full = false;
+    uint64_t seed = 42;
+    const char *which = "both", *data_dir = NULL, *out_dir = "out";
+    int n_train = 12000, epochs = 0 /* not set */, mlp_epochs = 8, cnn_epochs = 5;
+    int shift = 0, flip = 0;
+    float dropout = 0.25f, lr = 3e-3f;
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "a tiny run for the tests (about a second)"),
+        NN_OPT_FLAG("--full", &full, "all 55,000 + 5,000 training pictures, 20 + 20 epochs"),
+        NN_OPT_CHOICE("--model", &which, "mlp|cnn|both", "which network(s) to train"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_STR("--data", &data_dir, "DIR", "the folder with the four Fashion-MNIST files "
+                                               "(none: $NN_FASHION_MNIST_DIR, else "
+                                               NN_FASHION_MNIST_DIR ")"),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for cnn.nnck and the pictures"),
+        NN_OPT_INT("--train", &n_train, 100, 60000,
+                   "training pictures (1000 with --quick, 55000 with --full)"),
+        NN_OPT_INT("--epochs", &epochs, 1, MAX_EPOCHS, "sets both --mlp-epochs and --cnn-epochs"),
+        NN_OPT_INT("--mlp-epochs", &mlp_epochs, 1, MAX_EPOCHS,
+                   "epochs of the MLP (2 with --quick, 20 with --full)"),
+        NN_OPT_INT("--cnn-epochs", &cnn_epochs, 1, MAX_EPOCHS,
+                   "epochs of the CNN (1 with --quick, 20 with --full)"),
+        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's starting learning rate (0.001 with --full)"),
+        NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "the CNN's dropout"),
+        NN_OPT_INT("--shift", &shift, 0, 8,
+                   "move the CNN's training pictures by up to N pixels (1 with --full)"),
+        NN_OPT_INT("--flip", &flip, 0, 1, "1: mirror half of the CNN's training pictures"),
+    };
+    const int nopts = NN_COUNTOF(opts);
+    nn_parse_options(argc, argv,
+                     "An MLP and a CNN on Fashion-MNIST, side by side: both trained with Adam on the\n"
+                     "same pictures, the epoch picked on a validation split, then tested once on\n"
+                     "the 10,000 test pictures. Saves the CNN for classify. Without the data set it\n"
+                     "trains on a synthetic stand-in.",
+                     opts, nopts);
+    if (quick) full = false; /* --quick wins */
+    if (!nn_option_given(opts, nopts, "--train")) n_train = quick ? 1000 : full ? 55000 : n_train;
+    bool ep = nn_option_given(opts, nopts, "--epochs");
+    if (!nn_option_given(opts, nopts, "--mlp-epochs"))
+        mlp_epochs = ep ? epochs : quick ? 2 : full ? 20 : mlp_epochs;
+    if (!nn_option_given(opts, nopts, "--cnn-epochs"))
+        cnn_epochs = ep ? epochs : quick ? 1 : full ? 20 : cnn_epochs;
     /* Augmentation (chosen on the validation set): moving the training pictures by up to one
      * pixel helps in the long --full run; in a run of a few epochs it only slows learning. */
-    int shift = (int)nn_arg_int(argc, argv, "--shift", full ? 1 : 0);
-    bool flip = nn_arg_int(argc, argv, "--flip", 0) != 0;
-    float dropout = (float)nn_arg_float(argc, argv, "--dropout", 0.25);
+    if (full && !nn_option_given(opts, nopts, "--shift")) shift = 1;
     /* The starting learning rate (chosen on the validation set): a short run needs bigger
      * steps; over the 20 epochs of --full, 0.001 does better. */
-    float lr = (float)nn_arg_float(argc, argv, "--lr", full ? 1e-3 : 3e-3);
+    if (full && !nn_option_given(opts, nopts, "--lr")) lr = 1e-3f;
+    int n_val = quick ? 200 : full ? 5000 : 2000;
+    int n_test = quick ? 1000 : 10000;
     bool run_mlp = strcmp(which, "cnn") != 0, run_cnn = strcmp(which, "mlp") != 0;
-    if (mlp_epochs < 1) mlp_epochs = 1;
-    if (cnn_epochs < 1) cnn_epochs = 1;
-    if (mlp_epochs > MAX_EPOCHS) mlp_epochs = MAX_EPOCHS;
-    if (cnn_epochs > MAX_EPOCHS) cnn_epochs = MAX_EPOCHS;
-    if (n_train < 100) n_train = 100;
     nn_seed(seed);
 
     printf("ch03 MLP vs CNN on Fashion-MNIST (10 classes of clothes, 28x28 grey)\n");
@@ -372,6 +406,14 @@ int main(int argc, char **argv) {
     const char *data_name = "fashion-mnist";
     double t_load = nn_seconds();
     if (nn_fashion_mnist_load(data_dir, &all, &test, n_train + n_val, n_test) != 0) {
+        /* A folder the user named must work; only the default one may be missing. */
+        const char *named = data_dir ? data_dir : getenv("NN_FASHION_MNIST_DIR");
+        if (named && named[0]) {
+            fflush(stdout);
+            fprintf(stderr, "mlp_vs_cnn: cannot use the Fashion-MNIST folder %s (%s): %s\n",
+                    named, data_dir ? "--data" : "NN_FASHION_MNIST_DIR", nn_last_error());
+            return 1;
+        }
         printf("\nFashion-MNIST not found (%s).\n"
                "Install Debian's dataset-fashion-mnist or point --data / NN_FASHION_MNIST_DIR at "
                "the four .gz files.\nUsing a SYNTHETIC stand-in (ten simple shapes with noise) so "
@@ -451,6 +493,7 @@ int main(int argc, char **argv) {
     }
 
     /* ---- the CNN: confusion matrix, some test pictures, learned kernels, checkpoint ---- */
+    int failed = 0; /* files that could not be written (each says why) */
     int ci = run_cnn ? nnets - 1 : -1;
     if (ci >= 0) {
         printf("\n");
@@ -474,13 +517,15 @@ int main(int argc, char **argv) {
         if (nr) ascii_row(imgs, titles, nr);
         if (nw) ascii_row(imgs + 3, titles + 3, nw);
         printf("\n");
-        save_cnn_pictures(&nets[ci], &test, out_dir);
+        failed += save_cnn_pictures(&nets[ci], &test, out_dir);
         char path[1024];
         if (nn_out_path(path, sizeof path, out_dir, "cnn.nnck") &&
-            nn_model_save(nets[ci].model, path) == 0)
+            nn_model_save(nets[ci].model, path) == 0) {
             printf("wrote %s (the trained CNN; try: classify your.png --model %s)\n", path, path);
-        else
+        } else {
             fprintf(stderr, "could not save the CNN: %s\n", nn_last_error());
+            failed++;
+        }
     }
 
     /* ---- training curves ---- */
@@ -496,11 +541,11 @@ int main(int argc, char **argv) {
         loss_s[2 * i] = (nn_series){names[2 + 2 * i], xs, hist[i].train_loss, hist[i].epochs, NN_PLOT_LINE};
         loss_s[2 * i + 1] = (nn_series){names[3 + 2 * i], xs, hist[i].val_loss, hist[i].epochs, NN_PLOT_LINE};
     }
-    nn_plot_svg_in(out_dir, "ch03_fashion_accuracy.svg",
-                   "Fashion-MNIST: validation accuracy per epoch", "epoch", "accuracy", acc_s,
-                   nnets);
-    nn_plot_svg_in(out_dir, "ch03_fashion_loss.svg", "Fashion-MNIST: loss per epoch", "epoch",
-                   "cross-entropy", loss_s, 2 * nnets);
+    failed += nn_plot_svg_in(out_dir, "ch03_fashion_accuracy.svg",
+                             "Fashion-MNIST: validation accuracy per epoch", "epoch", "accuracy",
+                             acc_s, nnets) != 0;
+    failed += nn_plot_svg_in(out_dir, "ch03_fashion_loss.svg", "Fashion-MNIST: loss per epoch",
+                             "epoch", "cross-entropy", loss_s, 2 * nnets) != 0;
 
     /* ---- one line for tests and graders ---- */
     printf("result: data=%s train=%d test=%d", data_name, tr.n, test.n);
@@ -518,5 +563,5 @@ int main(int argc, char **argv) {
     }
     nn_dataset_free(&tr), nn_dataset_free(&val), nn_dataset_free(&test);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

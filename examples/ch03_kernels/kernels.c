@@ -13,13 +13,16 @@
  * run on the grey picture.
  *
  *   kernels [image.png|.jpg|.bmp] [--grey] [--size N] [--quick] [--seed N] [--out DIR]
+ *   (--help lists them)
  *
  * Without an image it draws its own test picture (a house, the sun, a checkerboard, stripes,
  * letters), saves it as DIR/ch03_input.png and loads that file back, so the same path runs
- * as for your photo. Pictures larger than --size (default 384) on their long side are
- * shrunk first. Writes DIR/ch03_kernels_grid.png (all results side by side),
- * DIR/ch03_kernel_<name>.png (each result), DIR/ch03_kernels_weights.png (the kernels
- * themselves, enlarged) and DIR/ch03_pooling.png (max and average pooling of the edges).
+ * as for your photo. Pictures larger than --size (default 384, 160 with --quick; 16 .. 8192)
+ * on their long side are shrunk first; --grey uses the grey picture for every kernel.
+ * Writes DIR/ch03_kernels_grid.png (all results side by side), DIR/ch03_kernel_<name>.png
+ * (each result), DIR/ch03_kernels_weights.png (the kernels themselves, enlarged) and
+ * DIR/ch03_pooling.png (max and average pooling of the edges); DIR is out by default.
+ * Exit status 1 when the image cannot be read or a picture cannot be written.
  */
 #include <nn.h>
 
@@ -215,6 +218,16 @@ static nn_tensor *grey_to_rgb(const nn_tensor *g) {
     return out;
 }
 
+/* Save a picture into dir (it prints "wrote ..." or why not) and count it as written or
+ * as failed. */
+static void save(const char *dir, const char *file, const nn_tensor *img, int *written,
+                 int *failed) {
+    if (nn_image_save_png_in(dir, file, img) == 0)
+        (*written)++;
+    else
+        (*failed)++;
+}
+
 /* Drop alpha: (1|2|3|4, H, W) -> (1|3, H, W), an owned copy. */
 static nn_tensor *without_alpha(const nn_tensor *img) {
     int C = img->shape[0], H = img->shape[1], W = img->shape[2], keep = C >= 3 ? 3 : 1;
@@ -224,19 +237,25 @@ static nn_tensor *without_alpha(const nn_tensor *img) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    bool grey_only = nn_arg_flag(argc, argv, "--grey");
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
-    int max_side = (int)nn_arg_int(argc, argv, "--size", quick ? 160 : 384);
-    const char *out_dir = nn_arg_str(argc, argv, "--out", "out");
-    const char *path = NULL; /* the first argument that is not an option or its value */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seed") || !strcmp(argv[i], "--size") || !strcmp(argv[i], "--out"))
-            i++;
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-    }
-    if (max_side < 16) max_side = 16;
+    bool quick = false, grey_only = false;
+    uint64_t seed = 42;
+    int max_side = 384;
+    const char *out_dir = "out", *path = NULL;
+    nn_option opts[] = {
+        NN_OPT_ARG("image", &path, "your picture (PNG, JPEG, BMP, ...); without one, a test picture"),
+        NN_OPT_FLAG("--quick", &quick, "small and fast (for the tests): --size 160"),
+        NN_OPT_FLAG("--grey", &grey_only, "use the grey picture for every kernel"),
+        NN_OPT_INT("--size", &max_side, 16, 8192,
+                   "shrink a picture whose long side is longer (160 with --quick)"),
+        NN_OPT_SEED(&seed),
+        NN_OPT_STR("--out", &out_dir, "DIR", "folder for the PNG pictures (made if missing)"),
+    };
+    nn_parse_options(argc, argv,
+                     "Classic convolution kernels on an image with nn_conv2d: blur, sharpen, emboss\n"
+                     "and edge detectors, one output value worked out step by step, the kernel\n"
+                     "flip, and max and average pooling of the edges.",
+                     opts, NN_COUNTOF(opts));
+    if (quick && !nn_option_given(opts, NN_COUNTOF(opts), "--size")) max_side = 160;
     nn_seed(seed);
     printf("ch03 kernels: classic convolution kernels (卷积核) on an image, with nn_conv2d\n");
     printf("  out[i, j] = sum_{u,v} k[u, v] * img[i - p + u, j - p + v]   (p = k/2, zeros outside)\n");
@@ -244,7 +263,7 @@ int main(int argc, char **argv) {
            (unsigned long long)seed, quick ? " (--quick)" : "");
 
     /* ---- the picture: yours, or the test picture saved and loaded back ---- */
-    int written = 0;
+    int written = 0, failed = 0; /* pictures written, pictures that could not be */
     char made[1024];
     if (!path) {
         nn_tensor *pic = draw_test_picture(nn_global_rng());
@@ -315,7 +334,7 @@ int main(int argc, char **argv) {
         nn_tensor *d = for_display(y, kr->grey ? 1 : C, H, W, kr->show);
         char file[96];
         snprintf(file, sizeof file, "ch03_kernel_%s.png", kr->name);
-        written += nn_image_save_png_in(out_dir, file, d) == 0;
+        save(out_dir, file, d, &written, &failed);
         cells[ncell] = (kr->grey && C == 3) ? grey_to_rgb(d) : nn_clone(d);
         titles[ncell++] = kr->name;
         nn_tensor_free(d);
@@ -324,12 +343,12 @@ int main(int argc, char **argv) {
     nn_tensor *mag = nn_sqrt(nn_add_scalar(nn_add(nn_square(gx), nn_square(gy)), 1e-12f));
     printf("edge_magnitude = sqrt(sobel_x^2 + sobel_y^2): %s\n", nn_shape_str(mag, s1, sizeof s1));
     nn_tensor *md = for_display(mag, 1, H, W, SHOW_ABS);
-    written += nn_image_save_png_in(out_dir, "ch03_kernel_edge_magnitude.png", md) == 0;
+    save(out_dir, "ch03_kernel_edge_magnitude.png", md, &written, &failed);
     cells[ncell] = C == 3 ? grey_to_rgb(md) : nn_clone(md);
     titles[ncell++] = "edge_magnitude";
 
     nn_tensor *grid = nn_image_grid((const nn_tensor *const *)cells, ncell, 3, 4);
-    written += nn_image_save_png_in(out_dir, "ch03_kernels_grid.png", grid) == 0;
+    save(out_dir, "ch03_kernels_grid.png", grid, &written, &failed);
     printf("grid order (left to right, top to bottom):");
     for (int i = 0; i < ncell; i++) printf(" %s", titles[i]);
     printf("\n");
@@ -343,7 +362,7 @@ int main(int argc, char **argv) {
         nn_tensor_free(k);
     }
     nn_tensor *kgrid = nn_image_grid((const nn_tensor *const *)kimg, NK, NK, 4);
-    written += nn_image_save_png_in(out_dir, "ch03_kernels_weights.png", kgrid) == 0;
+    save(out_dir, "ch03_kernels_weights.png", kgrid, &written, &failed);
 
     /* ---- one output value, step by step: Sobel x at a vertical edge ---- */
     const kernel *sx = &kernels[4];
@@ -419,7 +438,7 @@ int main(int argc, char **argv) {
         nn_image_scale_nearest(nn_reshape(ap4, NN_SHAPE(1, ap4->shape[2], ap4->shape[3])), 4),
     };
     nn_tensor *pgrid = nn_image_grid((const nn_tensor *const *)p_imgs, 4, 4, 4);
-    written += nn_image_save_png_in(out_dir, "ch03_pooling.png", pgrid) == 0;
+    save(out_dir, "ch03_pooling.png", pgrid, &written, &failed);
     printf("  (ch03_pooling.png: edges, max pool 2, max pool 4, avg pool 4; pooled maps enlarged)\n");
 
     printf("result: kernels=%d height=%d width=%d channels=%d step_sum=%.4f step_conv=%.4f "
@@ -433,5 +452,5 @@ int main(int argc, char **argv) {
     nn_tensor_free(md), nn_tensor_free(grid), nn_tensor_free(kgrid), nn_tensor_free(pgrid);
     nn_tensor_free(img), nn_tensor_free(grey);
     nn_graph_release();
-    return 0;
+    return failed ? 1 : 0;
 }

@@ -14,7 +14,8 @@
  * feature maps move with it (shift them back and they match exactly), while the FC layer's
  * outputs just change, with no "back" to shift them to.
  *
- *   param_count [--quick] [--seed N]
+ *   param_count [--quick] [--seed N]     (--help lists them)
+ *   --seed 42; --quick changes nothing (it takes milliseconds). Writes no files.
  */
 #include <nn.h>
 
@@ -68,8 +69,17 @@ static float l2(const float *a, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = nn_arg_flag(argc, argv, "--quick");
-    uint64_t seed = nn_arg_seed(argc, argv, 42);
+    bool quick = false;
+    uint64_t seed = 42;
+    nn_option opts[] = {
+        NN_OPT_FLAG("--quick", &quick, "accepted like everywhere; changes nothing, it is quick"),
+        NN_OPT_SEED(&seed),
+    };
+    nn_parse_options(argc, argv,
+                     "Why convolution: the parameters of a fully connected layer and of a\n"
+                     "convolution on a 30x30 picture, how many input pixels one output depends on,\n"
+                     "and what moving the picture one pixel does to each.",
+                     opts, NN_COUNTOF(opts));
     nn_seed(seed);
     printf("ch03 param count: a fully connected layer vs a convolution on a %dx%d picture\n", S, S);
     printf("  FC:   y = x W + b,  x (1, %d), W (%d, 1000)\n", S * S, S * S);
