@@ -27,7 +27,13 @@ static inline nn_shape_buf nn_shape_of(const nn_tensor *t) {
 #define SHAPE(t) (nn_shape_of(t).s)
 
 /* Every op starts by rejecting NULL inputs: a NULL usually means an earlier error was
- * caught by a handler that returned, so say that rather than crash. */
+ * caught by a handler that returned, so say that rather than crash. When x is a tensor, it
+ * must also still exist: a graph tensor used after nn_graph_clear() (or after a rewind past
+ * it) is refused with a message, instead of silently reading memory that now holds other
+ * tensors (see nn_graph_is_live in src/core/graph.c). NN_AS_TENSOR picks x when it is a
+ * tensor pointer and NULL otherwise (a model, a label array), so one macro serves both. */
+#define NN_AS_TENSOR(x) \
+    _Generic((x), nn_tensor *: (x), const nn_tensor *: (x), default: (const nn_tensor *)0)
 #define NN_REQUIRE_OR(x, op, ret)                                                         \
     do {                                                                                  \
         if (!(x)) {                                                                       \
@@ -35,8 +41,73 @@ static inline nn_shape_buf nn_shape_of(const nn_tensor *t) {
                     "input '%s' is NULL", #x);                                            \
             return ret;                                                                   \
         }                                                                                 \
+        if (!nn_require_live(NN_AS_TENSOR(x), op, #x)) return ret;                        \
     } while (0)
 #define NN_REQUIRE(x, op) NN_REQUIRE_OR(x, op, NULL)
+
+/* ---- graph tensors that no longer exist (src/core/graph.c) ------------------------------
+ * Each graph tensor is stamped with the generation of the arena that made it. nn_graph_clear
+ * and nn_graph_release start a new generation; a mark starts one too, for what comes after
+ * it, and a rewind to the mark replaces that one. A tensor is live when its generation is
+ * one of those still standing (the clear's and one per live mark: at most 65, usually 1). */
+bool nn_graph_is_live(const nn_tensor *t);   /* true for NULL, owned and model tensors */
+/* t NULL or live: true. Stale: reports misuse for `op` ("input 'what' ...") and returns false. */
+bool nn_graph_check_live(const nn_tensor *t, const char *op, const char *what);
+static inline bool nn_require_live(const nn_tensor *t, const char *op, const char *what) {
+    return !t || nn_graph_check_live(t, op, what);
+}
+
+/* AddressSanitizer builds (make SANITIZE=1): the arena poisons what it releases. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(NN_ASAN)
+#define NN_ASAN 1
+#endif
+
+/* ---- warnings (src/core/errors.c) -----------------------------------------------------------
+ * A warning is not an error: the program goes on. nn_warn prints "nn warning: <what>", the
+ * caller's file:line and the hint to stderr (unless nn_set_warnings(false)) and keeps the text
+ * for nn_last_warning(). Each warning is issued once (its caller keeps the flag). */
+void nn_warn(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Per-parameter gradient bookkeeping (nn_tensor.grad_state): nn_optim_step marks the
+ * gradients it used STEPPED; nn_model_zero_grad / nn_zero_grad clear the marks. nn_backward
+ * finding a STEPPED gradient that is not zero marks it PILED (and warns once per model):
+ * the last step's gradient is still there and this backward adds to it. nn_diagnose reports
+ * PILED parameters. */
+enum { NN_GRAD_STEPPED = 1, NN_GRAD_PILED = 2 };
+
+/* The index of the first NaN or infinity in v[0..n), or n when all are finite. One fast pass
+ * (no branch per element) in the common all-finite case. */
+size_t nn_find_nonfinite(const float *v, size_t n);
+/* How many of v[0..n) are NaN or infinite. */
+size_t nn_count_nonfinite(const float *v, size_t n);
+/* The multi-index of flat element i of t, "[2, 5]" ("[]" for a scalar), into buf. */
+char *nn_index_str(const nn_tensor *t, size_t i, char *buf, size_t size);
+/* v is t->data or t->grad. When one of its values is not finite, describe the first in buf,
+ * "value[3, 0] = nan (shape (64, 1); 2 of 64 values not finite)" (or "grad[3, 0] = ..."),
+ * and return true; false when all are finite. */
+bool nn_nonfinite_str(const nn_tensor *t, const float *v, bool is_grad, char *buf,
+                      size_t size);
+/* "1.5 GiB" */
+typedef struct { char s[32]; } nn_bytes_buf;
+static inline nn_bytes_buf nn_bytes_of(double bytes) {
+    static const char *unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (bytes >= 1024.0 && u < 6) bytes /= 1024.0, u++;
+    nn_bytes_buf b;
+    snprintf(b.s, sizeof b.s, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+    return b;
+}
+#define BYTES(n) (nn_bytes_of((double)(n)).s)
+
+/* n bytes of a file as a quoted string for a message: the first max_shown of them, with \"
+ * \\ \n \r \t, \xNN for control bytes and anything that is not printable ASCII or valid
+ * UTF-8, and ... after the closing quote when some were left out (src/data/quote.c). */
+void nn_quote_bytes(char *out, size_t size, const void *bytes, size_t n, size_t max_shown);
 
 /* Allocation that never returns NULL: out of memory is reported and aborts. */
 void *nn_xmalloc(size_t bytes);

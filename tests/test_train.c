@@ -53,7 +53,10 @@ static void test_early_stop_min_delta_and_nan(void **state) {
     assert_false(nn_early_stop_check(es, 0.85f));  /* better by 0.15: a new best */
     assert_int_equal(es->best_check, 2);
     nn_fill(w, 4.0f);
-    assert_false(nn_early_stop_check(es, NAN));    /* NaN is never an improvement */
+    bool was_on = nn_set_warnings(false);          /* (the warning is checked in test_mistakes) */
+    assert_true(nn_early_stop_check(es, NAN));     /* NaN: training diverged, stop at once */
+    nn_set_warnings(was_on);
+    assert_non_null(strstr(es->reason, "validation loss is nan"));
     assert_true(nn_early_stop_check(es, NAN));
     nn_early_stop_restore(es);
     assert_float_equal(w->data[0], 3.0f, 0.0f);
@@ -61,7 +64,9 @@ static void test_early_stop_min_delta_and_nan(void **state) {
 
     /* a NaN first check does not become "the best" */
     es = nn_early_stop_new(m, 5, 0.0f);
+    was_on = nn_set_warnings(false);
     nn_early_stop_check(es, NAN);
+    nn_set_warnings(was_on);
     assert_int_equal(es->best_check, -1);
     nn_early_stop_check(es, 7.0f);
     assert_int_equal(es->best_check, 1);

@@ -58,3 +58,34 @@ void nn_fail(const char *op, const char *hint, const char *fmt, ...) {
     fflush(stderr);
     abort();
 }
+
+/* ---- warnings ------------------------------------------------------------------------ */
+
+static bool warnings_on = true;
+static _Thread_local char last_warning[2048];
+
+bool nn_set_warnings(bool on) {
+    bool old = warnings_on;
+    warnings_on = on;
+    return old;
+}
+
+const char *nn_last_warning(void) { return last_warning; }
+
+void nn_warn(const char *hint, const char *fmt, ...) {
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int n = snprintf(last_warning, sizeof last_warning, "nn warning: %s", what);
+    if (site_file && n > 0 && (size_t)n < sizeof last_warning)
+        n += snprintf(last_warning + n, sizeof last_warning - n, "\n  called at %s:%d",
+                      site_file, site_line);
+    if (hint && n > 0 && (size_t)n < sizeof last_warning)
+        snprintf(last_warning + n, sizeof last_warning - n, "\n  hint: %s", hint);
+    if (!warnings_on) return;
+    fflush(stdout); /* keep the order of what the program printed */
+    fprintf(stderr, "%s\n", last_warning);
+    fflush(stderr);
+}

@@ -19,20 +19,26 @@ void nn_model_free(nn_model *m) {
     free(m);
 }
 
-/* Grow the block to hold `need` floats, then point every parameter at its new slice. */
-static void reserve_floats(nn_model *m, size_t need) {
-    if (need <= m->capacity) return;
+/* Grow the block to hold `need` floats, then point every parameter at its new slice.
+ * false when the system has no memory for it (the parameters stay as they were). */
+static bool reserve_floats(nn_model *m, size_t need) {
+    if (need <= m->capacity) return true;
     size_t cap = m->capacity ? m->capacity : 1024;
     while (cap < need) cap *= 2;
-    m->data = nn_xrealloc(m->data, cap * sizeof(float));
-    m->grad = nn_xrealloc(m->grad, cap * sizeof(float));
-    m->capacity = cap;
+    float *data = realloc(m->data, cap * sizeof(float));
+    float *grad = data ? realloc(m->grad, cap * sizeof(float)) : NULL;
+    if (data) m->data = data;   /* (if only grad failed, data moved: still point at it) */
+    if (grad) {
+        m->grad = grad;
+        m->capacity = cap;
+    }
     size_t offset = 0;
     for (int i = 0; i < m->nparams; i++) {
         m->params[i]->data = m->data + offset;
         m->params[i]->grad = m->grad + offset;
         offset += m->params[i]->size;
     }
+    return grad != NULL;
 }
 
 static char *copy_string(const char *s) {
@@ -65,6 +71,14 @@ nn_tensor *nn_model_param(nn_model *m, const char *name, int ndim, const int *sh
         size *= (size_t)shape[d];
     }
     nn_set_shape(&probe, ndim, shape);
+    if (!reserve_floats(m, m->count + size)) {
+        nn_fail("nn_model_param", "a parameter of N elements takes 8N bytes (values and "
+                "gradients): use smaller layers",
+                "out of memory: parameter \"%s\" of shape %s needs %s (the model holds %zu "
+                "floats already)", name, SHAPE(&probe), BYTES((double)size * 2 * sizeof(float)),
+                m->count);
+        return NULL;
+    }
 
     if (m->nparams == m->cap_params) {
         m->cap_params = m->cap_params ? 2 * m->cap_params : 16;
@@ -76,10 +90,10 @@ nn_tensor *nn_model_param(nn_model *m, const char *name, int ndim, const int *sh
     t->name = copy_string(name);
     t->requires_grad = true;
     t->owner = NN_OWNER_MODEL;
+    t->model = m;
     m->params[m->nparams] = t;
     m->decay[m->nparams] = decay;
     m->nparams++;
-    reserve_floats(m, m->count + t->size);
     t->data = m->data + m->count;
     t->grad = m->grad + m->count;
     memset(t->data, 0, t->size * sizeof(float));
@@ -102,6 +116,7 @@ void *nn_model_alloc(nn_model *m, size_t bytes) {
 void nn_model_zero_grad(nn_model *m) {
     NN_REQUIRE_OR(m, "nn_model_zero_grad", );
     if (m->count) memset(m->grad, 0, m->count * sizeof(float));
+    for (int p = 0; p < m->nparams; p++) m->params[p]->grad_state = 0;   /* see nn_backward */
 }
 
 nn_tensor *nn_model_find(const nn_model *m, const char *name) {
@@ -136,7 +151,10 @@ static int set_trainable(const char *op, nn_model *m, const char *prefix, bool o
         nn_tensor *t = m->params[p];
         if (plen && strncmp(t->name, prefix, plen) != 0) continue;
         t->requires_grad = on;
-        if (!on) memset(t->grad, 0, t->size * sizeof(float));
+        if (!on) {
+            memset(t->grad, 0, t->size * sizeof(float));
+            t->grad_state = 0;
+        }
         matched++;
     }
     return matched;
@@ -166,6 +184,23 @@ float nn_model_weight_norm(const nn_model *m) {
         for (size_t i = 0; i < t->size; i++) s += (double)t->data[i] * t->data[i];
     }
     return (float)sqrt(s);
+}
+
+bool nn_model_check_finite(const nn_model *m) {
+    if (!m) {
+        nn_set_last_error("nn_model_check_finite: the model is NULL");
+        return false;
+    }
+    for (int p = 0; p < m->nparams; p++) {
+        const nn_tensor *t = m->params[p];
+        char bad[256];
+        if (nn_nonfinite_str(t, t->data, false, bad, sizeof bad) ||
+            nn_nonfinite_str(t, t->grad, true, bad, sizeof bad)) {
+            nn_set_last_error("parameter '%s': %s", t->name, bad);
+            return false;
+        }
+    }
+    return true;
 }
 
 void nn_model_summary(const nn_model *m, FILE *f) {

@@ -45,7 +45,15 @@ static nn_tensor *owned_tensor(const char *op, int ndim, const int *shape) {
     if (!shape_ok(op, ndim, shape)) return NULL;
     nn_tensor *t = nn_xcalloc(1, sizeof *t);
     nn_set_shape(t, ndim, shape);
-    t->data = nn_xcalloc(t->size, sizeof(float));
+    t->data = calloc(t->size, sizeof(float));
+    if (!t->data) {
+        nn_tensor shape_only = *t;
+        free(t);   /* first: a handler may longjmp out of nn_fail */
+        nn_fail(op, "a tensor of N elements takes 4N bytes: use a smaller shape",
+                "out of memory: a tensor of shape %s needs %s", SHAPE(&shape_only),
+                BYTES((double)shape_only.size * sizeof(float)));
+        return NULL;
+    }
     t->owner = NN_OWNER_USER;
     return t;
 }
@@ -84,6 +92,7 @@ nn_tensor *nn_rand_normal(float mean, float std, int ndim, const int *shape) {
 nn_tensor *nn_clone(const nn_tensor *src) {
     NN_REQUIRE(src, "nn_clone");
     nn_tensor *t = owned_tensor("nn_clone", src->ndim, src->shape);
+    if (!t) return NULL;
     memcpy(t->data, src->data, t->size * sizeof(float));
     t->name = src->name;
     return t;
@@ -111,7 +120,9 @@ nn_tensor *nn_requires_grad(nn_tensor *t) {
 }
 
 void nn_zero_grad(nn_tensor *t) {
+    if (!nn_require_live(t, "nn_zero_grad", "t")) return;
     if (t && t->grad) memset(t->grad, 0, t->size * sizeof(float));
+    if (t) t->grad_state = 0;   /* a parameter zeroed by hand: nothing piles up */
 }
 
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
@@ -139,6 +150,7 @@ float nn_item(const nn_tensor *t) {
         nn_fail("nn_item", "an earlier call probably failed", "tensor is NULL");
         return NAN;
     }
+    if (!nn_graph_check_live(t, "nn_item", "t")) return NAN;
     if (t->size != 1) {
         char s[64];
         nn_fail("nn_item", "reduce first, e.g. nn_sum(x) or nn_mean(x)",
@@ -149,26 +161,127 @@ float nn_item(const nn_tensor *t) {
     return t->data[0];
 }
 
-float nn_at(const nn_tensor *t, ...) {
-    NN_REQUIRE_OR(t, "nn_at", NAN);
-    va_list ap;
-    va_start(ap, t);
+/* The element at the t->ndim int indices in ap. */
+static float at_indices(const nn_tensor *t, va_list ap) {
     size_t offset = 0;
     for (int d = 0; d < t->ndim; d++) {
         int i = va_arg(ap, int);
         if (i < 0 || i >= t->shape[d]) {
-            va_end(ap);
             nn_fail("nn_at", "indices run from 0 to size-1", "index %d out of range for dim %d "
                     "of size %d", i, d, t->shape[d]);
             return NAN;
         }
         offset = offset * (size_t)t->shape[d] + (size_t)i;
     }
-    va_end(ap);
     return t->data[offset];
 }
 
+float nn_at(const nn_tensor *t, ...) {
+    NN_REQUIRE_OR(t, "nn_at", NAN);
+    va_list ap;
+    va_start(ap, t);
+    float v = at_indices(t, ap);
+    va_end(ap);
+    return v;
+}
+
+float nn_at_checked(int nindices, const nn_tensor *t, ...) {
+    NN_REQUIRE_OR(t, "nn_at", NAN);
+    if (nindices != t->ndim) {
+        nn_fail("nn_at", t->ndim == 0 ? "a scalar takes no index: nn_at(t), or nn_item(t)"
+                : t->ndim == 1 ? "one index per dimension: nn_at(t, i) for a 1-D tensor"
+                : t->ndim == 2 ? "one index per dimension: nn_at(t, i, j) for a 2-D tensor"
+                : t->ndim == 3 ? "one index per dimension: nn_at(t, i, j, k) for a 3-D tensor"
+                               : "one index per dimension: nn_at(t, i, j, k, l) for a 4-D tensor",
+                "%d ind%s given for a tensor of shape %s, which needs %d", nindices,
+                nindices == 1 ? "ex" : "ices", SHAPE(t), t->ndim);
+        return NAN;
+    }
+    va_list ap;
+    va_start(ap, t);
+    float v = at_indices(t, ap);
+    va_end(ap);
+    return v;
+}
+
+/* ---- finite values ----------------------------------------------------------------------- */
+
+/* A float is NaN or infinite when its 8 exponent bits are all ones. Counting those in blocks
+ * needs no branch per element (the compiler vectorises it); only a block with a bad value is
+ * searched again. */
+#define EXPONENT_BITS 0x7f800000u
+static inline bool bits_nonfinite(const float *v) {
+    uint32_t u;
+    memcpy(&u, v, sizeof u);
+    return (u & EXPONENT_BITS) == EXPONENT_BITS;
+}
+
+size_t nn_find_nonfinite(const float *v, size_t n) {
+    enum { BLOCK = 1024 };
+    for (size_t start = 0; start < n; start += BLOCK) {
+        size_t end = n - start > BLOCK ? start + BLOCK : n;
+        unsigned bad = 0;
+        for (size_t i = start; i < end; i++) bad += bits_nonfinite(v + i);
+        if (bad)
+            for (size_t i = start; i < end; i++)
+                if (bits_nonfinite(v + i)) return i;
+    }
+    return n;
+}
+
+size_t nn_count_nonfinite(const float *v, size_t n) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += bits_nonfinite(v + i);
+    return bad;
+}
+
+char *nn_index_str(const nn_tensor *t, size_t i, char *buf, size_t size) {
+    int idx[NN_MAX_DIMS] = {0};
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        idx[d] = (int)(i % (size_t)t->shape[d]);
+        i /= (size_t)t->shape[d];
+    }
+    size_t n = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < t->ndim && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, d ? ", %d" : "%d", idx[d]);
+    if (n < size) snprintf(buf + n, size - n, "]");
+    return buf;
+}
+
+bool nn_nonfinite_str(const nn_tensor *t, const float *v, bool is_grad, char *buf,
+                      size_t size) {
+    size_t i = nn_find_nonfinite(v, t->size);
+    if (i == t->size) return false;
+    char idx[64] = "";
+    if (t->ndim > 0) nn_index_str(t, i, idx, sizeof idx);
+    snprintf(buf, size, "%s%s = %g (shape %s; %zu of %zu %s not finite)",
+             is_grad ? "grad" : "value", idx, (double)v[i], SHAPE(t),
+             nn_count_nonfinite(v, t->size), t->size, is_grad ? "gradients" : "values");
+    return true;
+}
+
+bool nn_check_finite(const nn_tensor *t, const char *what) {
+    if (!what) what = t && t->name ? t->name : "tensor";
+    if (!t) {
+        nn_set_last_error("nn_check_finite: %s is NULL", what);
+        return false;
+    }
+    if (!nn_graph_is_live(t)) {
+        nn_set_last_error("nn_check_finite: %s is a graph tensor released by nn_graph_clear() "
+                          "(or nn_graph_rewind): it no longer exists", what);
+        return false;
+    }
+    char bad[256];
+    if (nn_nonfinite_str(t, t->data, false, bad, sizeof bad) ||
+        (t->grad && nn_nonfinite_str(t, t->grad, true, bad, sizeof bad))) {
+        nn_set_last_error("%s: %s", what, bad);
+        return false;
+    }
+    return true;
+}
+
 void nn_tensor_fprint(FILE *f, const nn_tensor *t, const char *label, int max_items) {
+    if (!nn_require_live(t, "nn_tensor_fprint", label ? label : "t")) return;
     char s[64];
     fprintf(f, "%s: shape %s\n", label ? label : "tensor", nn_shape_str(t, s, sizeof s));
     if (!t) return;

@@ -71,6 +71,26 @@ void nn_optim_free(nn_optim *o) {
     free(o);
 }
 
+/* A NaN or infinite gradient would turn every weight it touches into NaN, for good. Find the
+ * first one, among the parameters this step trains, before any weight changes; report it
+ * (misuse, for `op`) with the parameter's name and the element. One pass over the gradients
+ * that costs little next to the update itself. false when one was found. */
+static bool grads_finite(const char *op, const nn_model *model) {
+    for (int p = 0; p < model->nparams; p++) {
+        const nn_tensor *t = model->params[p];
+        if (!t->requires_grad || nn_find_nonfinite(t->grad, t->size) == t->size) continue;
+        char bad[256];
+        nn_nonfinite_str(t, t->grad, true, bad, sizeof bad);
+        nn_fail(op, "nothing was changed. The loss or a gradient overflowed: lower the "
+                "learning rate, clip the gradients (nn_clip_grad_norm), check the data for "
+                "NaN/Inf, keep nn_log / nn_sqrt / nn_div away from 0; nn_check_finite(t, "
+                "\"name\") finds the first bad value of any tensor",
+                "parameter '%s' has a gradient that is not finite: %s", t->name, bad);
+        return false;
+    }
+    return true;
+}
+
 void nn_optim_step(nn_optim *o) {
     NN_REQUIRE_OR(o, "nn_optim_step", );
     nn_model *model = o->model;
@@ -80,6 +100,7 @@ void nn_optim_step(nn_optim *o) {
                 model->count, o->count);
         return;
     }
+    if (!grads_finite("nn_optim_step", model)) return;
     o->t++;
     size_t offset = 0;
     for (int p = 0; p < model->nparams; p++) {
@@ -89,6 +110,8 @@ void nn_optim_step(nn_optim *o) {
         float *m = o->m + offset, *v = o->v ? o->v + offset : NULL;
         offset += len;
         if (!model->params[p]->requires_grad) continue;   /* frozen: not even decayed */
+        /* this gradient is used now: it must be zeroed before the next backward */
+        model->params[p]->grad_state |= NN_GRAD_STEPPED;
         /* Adam's moments start at 0, so early averages are biased low; dividing by
          * (1 - beta^t) undoes that. t counts this parameter's own steps, so a parameter
          * unfrozen late starts its correction afresh (as PyTorch counts per parameter). */
@@ -125,8 +148,20 @@ float nn_clip_grad_norm(nn_model *model, float max_norm) {
         return NAN;
     }
     float norm = nn_model_grad_norm(model);   /* over the trainable parameters */
+    /* A NaN or infinite gradient makes the norm NaN or inf, and clipping cannot fix that:
+     * report it, with the gradients left as they are. */
+    if (!isfinite(norm) && !grads_finite("nn_clip_grad_norm", model)) return NAN;
     if (norm > max_norm && norm > 0.0f) {
         float scale = max_norm / norm;
+        if (isinf(norm)) {   /* finite gradients whose norm is beyond float: scale in double */
+            double s = 0.0;
+            for (int p = 0; p < model->nparams; p++) {
+                const nn_tensor *t = model->params[p];
+                if (!t->requires_grad) continue;
+                for (size_t i = 0; i < t->size; i++) s += (double)t->grad[i] * t->grad[i];
+            }
+            scale = (float)(max_norm / sqrt(s));
+        }
         for (int p = 0; p < model->nparams; p++) {
             nn_tensor *t = model->params[p];
             if (!t->requires_grad) continue;

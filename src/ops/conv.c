@@ -296,6 +296,7 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
     const char *op = "nn_conv2d";
     NN_REQUIRE(x, "nn_conv2d");
     NN_REQUIRE(w, "nn_conv2d");
+    if (!nn_require_live(b, "nn_conv2d", "b")) return NULL;   /* b may be NULL: no bias */
     if (x->ndim != 4) {
         nn_fail(op, "x is a batch of images (N, C, H, W); one grayscale H x W image is "
                 "nn_reshape(x, NN_SHAPE(1, 1, H, W))",

@@ -125,6 +125,7 @@ nn_tensor *nn_max_axis(nn_tensor *x, int axis, bool keepdim) {
 
 void nn_argmax_rows(const nn_tensor *x, int *out) {
     NN_REQUIRE_OR(out, "nn_argmax_rows", );
+    if (!nn_require_live(x, "nn_argmax_rows", "x")) return;
     if (!x || x->ndim != 2) {
         nn_fail("nn_argmax_rows", "pass logits or probabilities of shape (N, C)",
                 "expected a 2-D tensor, got shape %s", SHAPE(x));

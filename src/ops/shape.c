@@ -280,6 +280,9 @@ static bool join_inputs_ok(const char *op, int n, nn_tensor *const *xs) {
                     "input %d of %d is NULL", k, n);
             return false;
         }
+        char what[32];
+        snprintf(what, sizeof what, "xs[%d]", k);
+        if (!nn_require_live(xs[k], op, what)) return false;
         if (xs[k]->ndim != xs[0]->ndim) {
             nn_fail(op, "every input needs the same number of dims",
                     "input 0 has shape %s but input %d has %s", SHAPE(xs[0]), k, SHAPE(xs[k]));

@@ -18,6 +18,7 @@ static bool image_layout(const char *op, const nn_tensor *x, image_dims *d) {
         nn_fail(op, "an earlier call probably failed and returned NULL", "input 'x' is NULL");
         return false;
     }
+    if (!nn_require_live(x, op, "x")) return false;
     if (x->ndim != 3 && x->ndim != 4) {
         nn_fail(op, "images are (C, H, W) or a batch (N, C, H, W); nn_reshape a flat "
                 "(N, H*W) batch to (N, 1, H, W) first",

@@ -72,6 +72,7 @@ nn_act_stats nn_activation_stats(const nn_tensor *a, nn_act_kind kind) {
                 "input 'act' is NULL");
         return s;
     }
+    if (!nn_require_live(a, "nn_activation_stats", "act")) return s;
     double sum = 0.0, sq = 0.0;
     size_t sat = 0;
     for (size_t i = 0; i < a->size; i++) {
@@ -186,6 +187,10 @@ int nn_diagnose(FILE *f, const nn_model *m, const nn_probe *probes, int nprobes,
             if (before) fprintf(f, " %10.2e", ratio);
             fputc('\n', f);
         }
+        if (t->grad_state & NN_GRAD_PILED)
+            WARN("%s: gradients pile up across steps (nn_backward ran after nn_optim_step "
+                 "without nn_model_zero_grad): call nn_model_zero_grad(model) before each "
+                 "backward", t->name);
         if (!isfinite(gn) || !isfinite(wn)) WARN("%s: NaN/Inf in weights or gradients", t->name);
         else if (before && m->decay[p] && ratio > RATIO_HIGH)
             WARN("%s: update/weight %.1e is large (> %.0e): lower the learning rate", t->name,

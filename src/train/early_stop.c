@@ -27,16 +27,43 @@ bool nn_early_stop_check(nn_early_stop *es, float val_loss) {
                 "the model has %zu parameters now but had %zu", es->model->count, es->count);
         return false;
     }
-    /* The first finite loss always counts as the best so far. (NaN < x is false, so a NaN
-     * loss is never an improvement.) */
-    if (val_loss < es->best - es->min_delta || (es->best_check < 0 && isfinite(val_loss))) {
+    /* A NaN or infinite loss: the weights have blown up, and waiting cannot bring them back.
+     * Stop now, and say why (the best weights so far are still there to restore). */
+    if (!isfinite(val_loss)) {
+        es->bad_checks++;
+        if (!es->stop) {
+            es->stop = true;
+            if (es->best_check >= 0)
+                snprintf(es->reason, sizeof es->reason, "validation loss is %g at check %d: "
+                         "training diverged; the best was %g at check %d",
+                         (double)val_loss, es->checks, (double)es->best, es->best_check);
+            else
+                snprintf(es->reason, sizeof es->reason, "validation loss is %g at check %d: "
+                         "training diverged before any finite loss", (double)val_loss,
+                         es->checks);
+            nn_set_last_error("nn_early_stop_check: %s", es->reason);
+            nn_warn("lower the learning rate, clip the gradients (nn_clip_grad_norm), or look "
+                    "for NaN/Inf in the data (nn_check_finite); nn_early_stop_restore(es) brings "
+                    "back the best weights",
+                    "nn_early_stop_check stops training: %s", es->reason);
+        }
+        es->checks++;
+        return true;
+    }
+    /* The first finite loss always counts as the best so far. */
+    if (val_loss < es->best - es->min_delta || es->best_check < 0) {
         es->best = val_loss;
         es->best_check = es->checks;
         es->bad_checks = 0;
         memcpy(es->best_params, es->model->data, es->count * sizeof(float));
     } else {
         es->bad_checks++;
-        if (es->bad_checks >= es->patience) es->stop = true;
+        if (es->bad_checks >= es->patience && !es->stop) {
+            es->stop = true;
+            snprintf(es->reason, sizeof es->reason, "no improvement by more than %g in %d "
+                     "checks; the best was %g at check %d", (double)es->min_delta,
+                     es->patience, (double)es->best, es->best_check);
+        }
     }
     es->checks++;
     return es->stop;

@@ -1,7 +1,9 @@
 /* src/train/progress.c — a progress bar that redraws in place on a terminal and prints one line elsewhere. */
 #include "internal.h"
 #include "nn/train/progress.h"
+#include <ctype.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -19,10 +21,31 @@ void nn_progress_start_on(nn_progress *p, FILE *stream, nn_progress_mode mode,
     p->total = total > 0 ? total : 1;
     p->start = nn_seconds();
     p->last_draw = -1.0;
+    p->nonfinite_at = -1;
 }
 
 void nn_progress_start(nn_progress *p, const char *label, long total) {
     nn_progress_start_on(p, stderr, NN_PROGRESS_AUTO, label, total);
+}
+
+/* Does the text show a number that is not finite: "nan", "-nan", "inf", "-inf" (as printf
+ * writes them, in either case), standing alone rather than inside a word such as "info"? */
+static bool shows_nonfinite(const char *s) {
+    for (const char *c = s; *c; c++) {
+        if (c > s && isalnum((unsigned char)c[-1])) continue;
+        size_t n = strncasecmp(c, "nan", 3) == 0 || strncasecmp(c, "inf", 3) == 0 ? 3 : 0;
+        if (n && strncasecmp(c, "infinity", 8) == 0) n = 8;
+        if (n && !isalnum((unsigned char)c[n])) return true;
+    }
+    return false;
+}
+
+/* "  [nan/inf since 118: training diverged]", or "" */
+static const char *diverged_note(const nn_progress *p, char *buf, size_t size) {
+    buf[0] = 0;
+    if (p->nonfinite_at >= 0)
+        snprintf(buf, size, "  [nan/inf since %ld: training diverged]", p->nonfinite_at);
+    return buf;
 }
 
 static void progress_draw(nn_progress *p) {
@@ -32,9 +55,10 @@ static void progress_draw(nn_progress *p) {
     for (int i = 0; i < BAR_WIDTH; i++) bar[i] = i < filled ? '#' : '.';
     bar[BAR_WIDTH] = 0;
     /* '\r' returns to the start of the line; "\033[K" erases what a longer line left. */
-    fprintf(p->stream, "\r%s [%s] %*ld/%ld  %.1fs  %s\033[K", p->label, bar,
+    char note[64];
+    fprintf(p->stream, "\r%s [%s] %*ld/%ld  %.1fs  %s%s\033[K", p->label, bar,
             (int)snprintf(NULL, 0, "%ld", p->total), done, p->total, nn_seconds() - p->start,
-            p->status);
+            p->status, diverged_note(p, note, sizeof note));
     fflush(p->stream);
     p->drawn++;
 }
@@ -46,6 +70,7 @@ void nn_progress_update(nn_progress *p, long done, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(p->status, sizeof p->status, fmt, ap);
         va_end(ap);
+        if (p->nonfinite_at < 0 && shows_nonfinite(p->status)) p->nonfinite_at = done;
     }
     if (p->mode != NN_PROGRESS_TTY) return;
     double now = nn_seconds();
@@ -62,10 +87,13 @@ void nn_progress_finish(nn_progress *p) {
         progress_draw(p);
         fputc('\n', p->stream);
         break;
-    case NN_PROGRESS_PLAIN:
-        fprintf(p->stream, "%s: %ld/%ld in %.1fs%s%s\n", p->label, p->done, p->total,
-                nn_seconds() - p->start, p->status[0] ? "  " : "", p->status);
+    case NN_PROGRESS_PLAIN: {
+        char note[64];
+        fprintf(p->stream, "%s: %ld/%ld in %.1fs%s%s%s\n", p->label, p->done, p->total,
+                nn_seconds() - p->start, p->status[0] ? "  " : "", p->status,
+                diverged_note(p, note, sizeof note));
         break;
+    }
     default: break;
     }
     fflush(p->stream);

@@ -36,6 +36,17 @@ const char *nn_last_error(void);
 /* Record a bad-input error (kind 2) without calling the handler; returns -1 for convenience. */
 int nn_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Warnings: a likely mistake that is not an error, so the program goes on. Each is printed
+ * once to stderr as "nn warning: ...", with your file:line and a hint: the graph growing
+ * across nn_backward calls without nn_graph_clear() (once per thread, until
+ * nn_graph_release), gradients piling up because nn_model_zero_grad was not called after
+ * nn_optim_step (once per model), a NaN validation loss in nn_early_stop_check.
+ * nn_set_warnings(false) stops the printing (for a program that does this on purpose);
+ * it returns the previous setting. nn_last_warning() is the last one issued on this thread,
+ * printed or not ("" when none). */
+bool nn_set_warnings(bool on);
+const char *nn_last_warning(void);
+
 /* Report misuse (kind 1). Library code calls it; `hint` may be NULL. */
 void nn_fail(const char *op, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

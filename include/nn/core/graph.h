@@ -41,10 +41,16 @@ struct nn_node {
 };
 
 /* Compute d loss / d t for every tensor t with requires_grad that loss depends on.
- * loss must be a 1-element tensor. Gradients ACCUMULATE: call nn_model_zero_grad first. */
+ * loss must be a 1-element tensor. Gradients ACCUMULATE: call nn_model_zero_grad first.
+ * (Adding to a gradient that nn_optim_step already used, never zeroed since, warns once per
+ * model: the gradients would pile up from step to step.) */
 void nn_backward(nn_tensor *loss);
 
-/* Release every graph tensor and node made since the last clear. */
+/* Release every graph tensor and node made since the last clear. Their memory is reused by
+ * the next step, so a graph tensor used after this is refused by every op (and by nn_item,
+ * nn_at, nn_backward): "input 'x' was released by nn_graph_clear()". Keep what you need
+ * first (nn_item, nn_keep). A loop that never clears makes every backward slower (the tape
+ * grows): the 100th backward in a row on a longer tape warns (once; see nn_set_warnings). */
 void nn_graph_clear(void);
 /* Like clear, and give the arena's memory back to the system (e.g. before exit). */
 void nn_graph_release(void);
@@ -84,6 +90,8 @@ nn_tensor *nn_detach(nn_tensor *x);
  *       ... forward one token, sample, store it in memory you own ...
  *       nn_graph_rewind(start);                        // constant memory per token
  *   }
+ * Tensors made after the mark are released by the rewind, and refused by ops from then on
+ * (each mark gives what follows it a generation of its own; see src/core/graph.c).
  * A mark is only good until the next nn_graph_clear() or until an earlier mark is rewound;
  * using it after that is misuse and reported. Rewinding to the same mark again and again is
  * fine, and a mark taken where the newest live mark is (nothing made in between, or just
@@ -115,9 +123,13 @@ bool nn_is_training(void);
 
 /* ---- for writing ops (see docs/en/adding-an-op.md) ---------------------------------------- */
 
-/* Allocate `bytes` in the current step's arena (16-byte aligned, zeroed). */
+/* Allocate `bytes` in the current step's arena (16-byte aligned, zeroed). Out of memory is
+ * reported like misuse; if the error handler returns, the program stops (nothing to return). */
 void *nn_arena_alloc(size_t bytes);
-/* A new graph tensor of the given shape, data zeroed; grad allocated when requires_grad. */
+/* A new graph tensor of the given shape, data zeroed; grad allocated when requires_grad.
+ * Stamped with the arena's generation, so ops can tell when it has been released. A shape of
+ * more than 2^40 elements, or one the memory cannot hold, is reported with the shape (and,
+ * through nn_record, the op); if the error handler returns, the program stops. */
 nn_tensor *nn_graph_tensor(int ndim, const int *shape, bool requires_grad);
 /* Record an op of nin inputs: returns an output tensor of `shape`, and when grad mode is on
  * and any input requires grad, a node on the tape (in *node_out, else NULL) whose backward

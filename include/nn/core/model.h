@@ -25,6 +25,7 @@ typedef struct nn_model {
     void **blocks;        /* memory owned by the model (layer structs), freed with it */
     int nblocks;
     int cap_blocks;
+    bool warned_piled;    /* internal: the "gradients pile up" warning was printed */
 } nn_model;
 
 nn_model *nn_model_new(void);
@@ -36,6 +37,9 @@ nn_tensor *nn_model_param(nn_model *m, const char *name, int ndim, const int *sh
 /* Zeroed memory that lives as long as the model (for a layer's struct). */
 void *nn_model_alloc(nn_model *m, size_t bytes);
 
+/* Zero every gradient: call it before each nn_backward, since gradients accumulate. (Forget
+ * it after an nn_optim_step, and nn_backward warns once: the gradients pile up step after
+ * step. Accumulating on purpose, several backward calls and then one step, is fine.) */
 void nn_model_zero_grad(nn_model *m);
 
 /* Frozen parameters (for fine-tuning a part of a model, LoRA, a teacher in distillation,
@@ -51,6 +55,9 @@ size_t nn_model_trainable_count(const nn_model *m);
 nn_tensor *nn_model_find(const nn_model *m, const char *name);  /* NULL when absent */
 float nn_model_grad_norm(const nn_model *m);     /* sqrt(sum of grad^2), frozen ones left out */
 float nn_model_weight_norm(const nn_model *m);   /* sqrt(sum of decayed weights^2) */
+/* true when every parameter value and gradient is finite; otherwise false, with the first
+ * bad one named in nn_last_error(), e.g. "fc1.W: grad[2, 5] = nan (...)". Never aborts. */
+bool nn_model_check_finite(const nn_model *m);
 /* Print a table: name, shape, count; then the total. */
 void nn_model_summary(const nn_model *m, FILE *f);
 

@@ -28,6 +28,9 @@ typedef struct nn_tensor {
     const char *name;        /* optional, for printing and checkpoints */
     nn_node *node;           /* the op that produced it (NULL for leaves) */
     unsigned char owner;     /* internal: NN_OWNER_USER, _GRAPH or _MODEL */
+    unsigned char grad_state;/* internal (parameters): NN_GRAD_* bits, see src/internal.h */
+    uint64_t gen;            /* internal (graph tensors): the arena generation that made it */
+    struct nn_model *model;  /* internal (parameters): the model it belongs to */
 } nn_tensor;
 
 /* Write a shape inline: nn_zeros(NN_SHAPE(2, 3)) passes ndim = 2 and shape = {2, 3}. */
@@ -55,8 +58,18 @@ bool nn_same_shape(const nn_tensor *a, const nn_tensor *b);
 /* "(2, 3)" into buf; returns buf. */
 char *nn_shape_str(const nn_tensor *t, char *buf, size_t bufsize);
 float nn_item(const nn_tensor *t);          /* the value of a 1-element tensor */
-/* Element at a multi-index (as many indices as dims); slow, for tests and printing. */
+/* Element at a multi-index (as many indices as dims); slow, for tests and printing.
+ * In your code nn_at(t, i, j) counts its indices (nn/call_sites.h turns it into
+ * nn_at_checked(2, t, i, j)), so too few or too many is an error, not a garbage read. */
 float nn_at(const nn_tensor *t, ...);
+float nn_at_checked(int nindices, const nn_tensor *t, ...);
+/* How many arguments a macro got, 1 to 12: NN_NARGS(t, i, j) is 3. */
+#define NN_NARGS(...) NN_NARGS_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define NN_NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, n, ...) n
+/* true when every value of t (and its gradient, if it has one) is finite. Otherwise false,
+ * with the first bad element in nn_last_error(), e.g. "pred[3, 0] = nan (shape (64, 1), 1 of
+ * 64 values not finite)"; `what` names t there (NULL: t->name or "tensor"). Never aborts. */
+bool nn_check_finite(const nn_tensor *t, const char *what);
 /* Print name, shape and up to `max_items` values per row. */
 void nn_tensor_fprint(FILE *f, const nn_tensor *t, const char *label, int max_items);
 /* NN_PRINT(x) prints "x: shape (2, 3)" and the values, using the variable's own name. */

@@ -57,7 +57,8 @@ int nn_check_start_loss(FILE *f, float loss, int nclasses);
 /* Print a health report: for each probe its mean, std, saturated and dead fractions; for
  * each parameter its value norm, grad norm and (when `before` is a snapshot taken before the
  * last step, else NULL) update ratio; then a warning line for each problem found (mostly
- * saturated, dead units, NaN/Inf, update ratio above 1e-2 or below 1e-5).
+ * saturated, dead units, NaN/Inf, update ratio above 1e-2 or below 1e-5, gradients that
+ * pile up across steps because nn_model_zero_grad was not called after nn_optim_step).
  * Call it after backward (and after the step, for the update ratio) but before
  * nn_graph_clear. Returns the number of warnings. f may be NULL: count only. */
 int nn_diagnose(FILE *f, const nn_model *m, const nn_probe *probes, int nprobes,

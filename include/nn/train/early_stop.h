@@ -28,14 +28,17 @@ typedef struct nn_early_stop {
     int best_check;    /* the check (0, 1, 2, ...) that saw it; -1 before any */
     int checks;        /* checks so far */
     int bad_checks;    /* checks in a row without improvement */
-    bool stop;         /* patience ran out (stays true) */
+    bool stop;         /* patience ran out, or the loss was not finite (stays true) */
     float *best_params; /* copy of model->data at the best check */
     size_t count;      /* floats in that copy */
+    char reason[192];  /* why it stopped ("" until then), e.g. "validation loss is nan ..." */
 } nn_early_stop;
 
 nn_early_stop *nn_early_stop_new(nn_model *model, int patience, float min_delta);
 /* Report this check's validation loss; snapshots the weights when it is the best so far.
- * Returns true when training should stop (a NaN loss counts as no improvement). */
+ * Returns true when training should stop. A NaN or infinite loss stops at once: training
+ * has diverged and more patience cannot help. Then es->reason (also in nn_last_error()) says
+ * so, and a warning is printed once; nn_early_stop_restore still gives the best weights. */
 bool nn_early_stop_check(nn_early_stop *es, float val_loss);
 /* Copy the best weights back into the model (no-op before the first check). */
 void nn_early_stop_restore(nn_early_stop *es);

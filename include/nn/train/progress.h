@@ -25,6 +25,7 @@ typedef struct nn_progress {
     double start, last_draw; /* nn_seconds() */
     char status[96];         /* the text after the counts, e.g. "loss 0.0123" */
     int drawn;               /* redraws so far (TTY mode) */
+    long nonfinite_at;       /* the first `done` whose status showed nan or inf (-1: none) */
 } nn_progress;
 
 /* To stderr, mode AUTO. */
@@ -32,7 +33,9 @@ void nn_progress_start(nn_progress *p, const char *label, long total);
 /* Any stream and mode (tests force a mode and pass a tmpfile). */
 void nn_progress_start_on(nn_progress *p, FILE *stream, nn_progress_mode mode,
                           const char *label, long total);
-/* `done` of `total` steps finished; fmt (may be NULL) sets the status text. */
+/* `done` of `total` steps finished; fmt (may be NULL) sets the status text. A status that
+ * shows a number as nan or inf (the loss diverged) is remembered: the bar then says, e.g.,
+ * "[nan/inf since 118: training diverged]" after the status. */
 void nn_progress_update(nn_progress *p, long done, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The final line (TTY: the bar at its last state, then a newline; PLAIN: one summary line). */
