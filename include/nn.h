@@ -2,9 +2,12 @@
  * Include this one header. The areas live in include/nn/, one folder per layer of the
  * library and one header per job (README.md, "Layout"):
  *   core/   errors, random numbers, the tensor, the graph (arena, tape, backward), the model
- *   ops/    differentiable ops: elementwise, matmul, shape, reductions, softmax, convolution
- *   net/    what networks are built from: init, layers, losses, penalties, optimizers
- *   data/   files and data sets: images, IDX, Fashion-MNIST, checkpoints
+ *   ops/    differentiable ops: elementwise, matmul, shape, reductions, softmax, convolution,
+ *           one-hot, the embedding lookup, cosine similarity
+ *   net/    what networks are built from: init, layers (linear, conv, embedding, RNN/GRU/LSTM),
+ *           losses, penalties, optimizers, sampling the next token
+ *   data/   files and data sets: images, IDX, CSV, Fashion-MNIST, checkpoints, text (UTF-8,
+ *           vocabularies, corpora, next-character batches)
  *   train/  training aids: early stopping, progress bar, diagnostics, augmentation
  *   viz/    pictures: SVG and ASCII charts
  *   cli/    for example programs: argv flags, output folders
@@ -30,18 +33,28 @@ extern "C" {
 #include "nn/ops/reduce.h"
 #include "nn/ops/softmax.h"
 #include "nn/ops/conv.h"
+#include "nn/ops/one_hot.h"
+#include "nn/ops/similarity.h"
+#include "nn/ops/embedding.h"
 
 #include "nn/net/init.h"
 #include "nn/net/linear.h"
 #include "nn/net/conv_layer.h"
+#include "nn/net/embedding.h"
+#include "nn/net/rnn.h"
 #include "nn/net/dropout.h"
 #include "nn/net/loss.h"
 #include "nn/net/penalty.h"
 #include "nn/net/optim.h"
+#include "nn/net/sample.h"
 
 #include "nn/data/image.h"
 #include "nn/data/idx.h"
 #include "nn/data/dataset.h"
+#include "nn/data/text.h"
+#include "nn/data/text_corpus.h"
+#include "nn/data/text_batch.h"
+#include "nn/data/csv.h"
 #include "nn/data/fashion_mnist.h"
 #include "nn/data/checkpoint.h"
 

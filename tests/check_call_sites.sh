@@ -9,7 +9,7 @@
 # Out-of-memory aborts (nn_xmalloc) do not count: they are not misuse at a call site.
 # Then every function declared in include/nn/*/*.h that can fail must have a line
 #   #define NAME(...) NN_AT(NAME(__VA_ARGS__))
-# in include/nn/call_sites.h, and every such line must name a declared function.
+# in include/nn/call_sites.h, and every such line must name a declared function, once.
 #
 # Prints what is missing and ends with `call sites: N passed, M failed` (one check each for
 # "no missing macro" and "no stale macro"). Exits non-zero on a failure.
@@ -39,7 +39,9 @@ function marks_failure(text) {
 }
 FILENAME == sites {
     if (match($0, /^#define nn_[a-z0-9_]+\(\.\.\.\) NN_AT\(/)) {
-        name = substr($0, 9); sub(/\(.*/, "", name); macro[name] = 1
+        name = substr($0, 9); sub(/\(.*/, "", name)
+        if (name in macro) { printf "duplicate call-site macro: %s\n", name; duplicates++ }
+        macro[name] = 1
     }
     next
 }
@@ -116,11 +118,11 @@ END {
             missing++
         }
     }
-    stale = 0
+    stale = duplicates
     for (name in macro)
         if (!(name in declared)) { printf "stale call-site macro: %s is not declared in include/nn/\n", name; stale++ }
     for (name in declared) if (!(name in failing) && ENVIRON["VERBOSE"] != "") print "cannot fail: " name
-    printf "%d public functions, %d can report an error, %d lack a call-site macro; %d stale macros\n", ndeclared, can_fail, missing, stale
+    printf "%d public functions, %d can report an error, %d lack a call-site macro; %d stale or duplicate macros\n", ndeclared, can_fail, missing, stale
     passed = (missing == 0) + (stale == 0)
     printf "call sites: %d passed, %d failed\n", passed, 2 - passed
     exit (passed == 2) ? 0 : 1

@@ -267,6 +267,71 @@ static void test_svg_in_file_in_the_way(void **state) {
     EXPECT_NN_ERROR(nn_plot_svg_in(dir, NULL, "t", "x", "y", &s, 1), "nn_plot_svg_in", "NULL");
 }
 
+/* ---- labelled scatter plot ------------------------------------------------------------ */
+
+static void test_svg_labels(void **state) {
+    (void)state;
+    float x[5] = {0.1f, -0.4f, 0.9f, NAN, 0.3f}, y[5] = {1.0f, 0.2f, -0.5f, 0.0f, 0.7f};
+    const char *labels[5] = {"月", "a<b & \"c\"", NULL, "skipped", "花"};
+    char path[256];
+    temp_path(path, sizeof path, "labels");
+    assert_int_equal(nn_plot_svg_labels(path, "词嵌入 <2-D>", x, y, labels, 5), 0);
+    char *svg = (char *)slurp(path, NULL);
+    assert_svg_shape(svg);
+    assert_int_equal(count_of(svg, "<circle"), 4);             /* the NaN point is skipped */
+    assert_non_null(strstr(svg, ">月</text>"));                 /* UTF-8 labels pass through */
+    assert_non_null(strstr(svg, ">花</text>"));
+    assert_non_null(strstr(svg, ">a&lt;b &amp; &quot;c&quot;</text>")); /* escaped */
+    assert_null(strstr(svg, "skipped"));
+    assert_non_null(strstr(svg, "词嵌入 &lt;2-D&gt;"));
+    for (char *p = svg; *p; p++) *p = (char)tolower((unsigned char)*p);
+    assert_null(strstr(svg, "nan"));
+    free(svg);
+
+    /* No labels at all, and no points at all: still well-formed charts. */
+    assert_int_equal(nn_plot_svg_labels(path, NULL, x, y, NULL, 3), 0);
+    svg = (char *)slurp(path, NULL);
+    assert_svg_shape(svg);
+    assert_int_equal(count_of(svg, "<circle"), 3);
+    free(svg);
+    assert_int_equal(nn_plot_svg_labels(path, "empty", NULL, NULL, NULL, 0), 0);
+    svg = (char *)slurp(path, NULL);
+    assert_svg_shape(svg);
+    assert_int_equal(count_of(svg, "<circle"), 0);
+    free(svg);
+    remove(path);
+    assert_true(no_temp_left(path));
+
+    EXPECT_NN_ERROR(nn_plot_svg_labels(NULL, "t", x, y, labels, 5), "nn_plot_svg_labels", "NULL");
+    EXPECT_NN_ERROR(nn_plot_svg_labels(path, "t", x, NULL, labels, 5), "nn_plot_svg_labels", "y");
+    EXPECT_NN_ERROR(nn_plot_svg_labels(path, "t", x, y, labels, -1), "nn_plot_svg_labels", "-1");
+    assert_false(file_exists(path));
+}
+
+static void test_svg_labels_in(void **state) {
+    (void)state;
+    float x[2] = {0, 1}, y[2] = {1, 0};
+    const char *labels[2] = {"山", "水"};
+    char chart[320], said[400];
+    snprintf(chart, sizeof chart, "%s/map.svg", in_dir("maps"));
+    int saved = capture(1, in_dir("stdout.txt"));
+    int rc = nn_plot_svg_labels_in(in_dir("maps"), "map.svg", "map", x, y, labels, 2);
+    uncapture(1, saved);
+    assert_int_equal(rc, 0);
+    snprintf(said, sizeof said, "wrote %s\n", chart);
+    char *out = (char *)slurp(in_dir("stdout.txt"), NULL);
+    assert_string_equal(out, said);
+    free(out);
+    char *svg = (char *)slurp(chart, NULL);
+    assert_svg_shape(svg);
+    assert_non_null(strstr(svg, ">山</text>"));
+    free(svg);
+    assert_int_equal(remove(chart), 0);
+    assert_int_equal(rmdir(in_dir("maps")), 0);
+    EXPECT_NN_ERROR(nn_plot_svg_labels_in(in_dir("maps"), NULL, "t", x, y, labels, 2),
+                    "nn_plot_svg_labels_in", "NULL");
+}
+
 /* ---- ASCII ------------------------------------------------------------------------------ */
 
 static void test_ascii_layout(void **state) {
@@ -392,6 +457,8 @@ int main(void) {
         NN_TEST(test_svg_misuse),
         IO_TEST(test_svg_in_makes_folders_and_says_where),
         IO_TEST(test_svg_in_file_in_the_way),
+        NN_TEST(test_svg_labels),
+        IO_TEST(test_svg_labels_in),
         NN_TEST(test_ascii_layout),
         NN_TEST(test_ascii_line_fills_gaps),
         NN_TEST(test_ascii_constant_nan_and_clamp),

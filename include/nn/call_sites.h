@@ -26,7 +26,13 @@
 #define nn_tensor_free(...) NN_AT(nn_tensor_free(__VA_ARGS__))
 #define nn_requires_grad(...) NN_AT(nn_requires_grad(__VA_ARGS__))
 #define nn_item(...) NN_AT(nn_item(__VA_ARGS__))
-#define nn_at(...) NN_AT(nn_at(__VA_ARGS__))
+/* nn_at counts its indices: nn_at(t, i, j) is nn_at_checked(2, t, i, j), which refuses a
+ * count that is not t's ndim (NN_NARGS is in nn/core/tensor.h). */
+#define nn_at(...) NN_AT((nn_at_checked)(NN_NARGS(__VA_ARGS__) - 1, __VA_ARGS__))
+#define nn_at_checked(...) NN_AT(nn_at_checked(__VA_ARGS__))
+#define nn_check_finite(...) NN_AT(nn_check_finite(__VA_ARGS__))
+#define nn_tensor_fprint(...) NN_AT(nn_tensor_fprint(__VA_ARGS__))
+#define nn_zero_grad(...) NN_AT(nn_zero_grad(__VA_ARGS__))
 #define nn_fill(...) NN_AT(nn_fill(__VA_ARGS__))
 #define nn_fill_uniform(...) NN_AT(nn_fill_uniform(__VA_ARGS__))
 #define nn_fill_normal(...) NN_AT(nn_fill_normal(__VA_ARGS__))
@@ -41,6 +47,7 @@
 #define nn_record(...) NN_AT(nn_record(__VA_ARGS__))
 #define nn_record_n(...) NN_AT(nn_record_n(__VA_ARGS__))
 #define nn_graph_tensor(...) NN_AT(nn_graph_tensor(__VA_ARGS__))
+#define nn_arena_alloc(...) NN_AT(nn_arena_alloc(__VA_ARGS__))
 
 /* core/model.h */
 #define nn_model_param(...) NN_AT(nn_model_param(__VA_ARGS__))
@@ -53,12 +60,12 @@
 #define nn_model_summary(...) NN_AT(nn_model_summary(__VA_ARGS__))
 #define nn_model_grad_norm(...) NN_AT(nn_model_grad_norm(__VA_ARGS__))
 #define nn_model_weight_norm(...) NN_AT(nn_model_weight_norm(__VA_ARGS__))
+#define nn_model_check_finite(...) NN_AT(nn_model_check_finite(__VA_ARGS__))
 
 /* core/gradcheck.h */
 #define nn_gradcheck(...) NN_AT(nn_gradcheck(__VA_ARGS__))
 
 /* ops/elementwise.h */
-#define nn_add(...) NN_AT(nn_add(__VA_ARGS__))
 #define nn_add(...) NN_AT(nn_add(__VA_ARGS__))
 #define nn_sub(...) NN_AT(nn_sub(__VA_ARGS__))
 #define nn_mul(...) NN_AT(nn_mul(__VA_ARGS__))
@@ -120,6 +127,16 @@
 #define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
 #define nn_flatten(...) NN_AT(nn_flatten(__VA_ARGS__))
 
+/* ops/one_hot.h */
+#define nn_one_hot(...) NN_AT(nn_one_hot(__VA_ARGS__))
+
+/* ops/similarity.h */
+#define nn_cosine_similarity(...) NN_AT(nn_cosine_similarity(__VA_ARGS__))
+#define nn_nearest_rows(...) NN_AT(nn_nearest_rows(__VA_ARGS__))
+
+/* ops/embedding.h */
+#define nn_embedding(...) NN_AT(nn_embedding(__VA_ARGS__))
+
 /* net/init.h */
 #define nn_init_xavier(...) NN_AT(nn_init_xavier(__VA_ARGS__))
 #define nn_init_he(...) NN_AT(nn_init_he(__VA_ARGS__))
@@ -131,6 +148,17 @@
 /* net/conv_layer.h */
 #define nn_conv2d_layer_new(...) NN_AT(nn_conv2d_layer_new(__VA_ARGS__))
 #define nn_conv2d_layer_forward(...) NN_AT(nn_conv2d_layer_forward(__VA_ARGS__))
+
+/* net/embedding.h */
+#define nn_embedding_layer_new(...) NN_AT(nn_embedding_layer_new(__VA_ARGS__))
+#define nn_embedding_layer_forward(...) NN_AT(nn_embedding_layer_forward(__VA_ARGS__))
+
+/* net/rnn.h */
+#define nn_rnn_layer_new(...) NN_AT(nn_rnn_layer_new(__VA_ARGS__))
+#define nn_rnn_layer_forward(...) NN_AT(nn_rnn_layer_forward(__VA_ARGS__))
+#define nn_rnn_layer_step(...) NN_AT(nn_rnn_layer_step(__VA_ARGS__))
+#define nn_rnn_state_keep(...) NN_AT(nn_rnn_state_keep(__VA_ARGS__))
+#define nn_rnn_state_free(...) NN_AT(nn_rnn_state_free(__VA_ARGS__))
 
 /* net/dropout.h */
 #define nn_dropout(...) NN_AT(nn_dropout(__VA_ARGS__))
@@ -152,6 +180,13 @@
 #define nn_optim_step(...) NN_AT(nn_optim_step(__VA_ARGS__))
 #define nn_clip_grad_norm(...) NN_AT(nn_clip_grad_norm(__VA_ARGS__))
 
+/* net/sample.h */
+#define nn_sample(...) NN_AT(nn_sample(__VA_ARGS__))
+#define nn_sample_row(...) NN_AT(nn_sample_row(__VA_ARGS__))
+#define nn_sample_greedy(...) NN_AT(nn_sample_greedy(__VA_ARGS__))
+#define nn_sampling_probs(...) NN_AT(nn_sampling_probs(__VA_ARGS__))
+#define nn_sample_from_probs(...) NN_AT(nn_sample_from_probs(__VA_ARGS__))
+
 /* data/image.h */
 #define nn_image_load(...) NN_AT(nn_image_load(__VA_ARGS__))
 #define nn_image_save_png(...) NN_AT(nn_image_save_png(__VA_ARGS__))
@@ -172,6 +207,30 @@
 #define nn_dataset_batch_targets(...) NN_AT(nn_dataset_batch_targets(__VA_ARGS__))
 #define nn_dataset_split(...) NN_AT(nn_dataset_split(__VA_ARGS__))
 #define nn_dataset_shuffle(...) NN_AT(nn_dataset_shuffle(__VA_ARGS__))
+#define nn_dataset_split_fraction(...) NN_AT(nn_dataset_split_fraction(__VA_ARGS__))
+
+/* data/text.h */
+#define nn_utf8_check(...) NN_AT(nn_utf8_check(__VA_ARGS__))
+#define nn_vocab_build(...) NN_AT(nn_vocab_build(__VA_ARGS__))
+#define nn_vocab_id(...) NN_AT(nn_vocab_id(__VA_ARGS__))
+#define nn_vocab_encode(...) NN_AT(nn_vocab_encode(__VA_ARGS__))
+#define nn_vocab_decode(...) NN_AT(nn_vocab_decode(__VA_ARGS__))
+#define nn_vocab_save(...) NN_AT(nn_vocab_save(__VA_ARGS__))
+#define nn_vocab_load(...) NN_AT(nn_vocab_load(__VA_ARGS__))
+
+/* data/text_corpus.h */
+#define nn_text_load(...) NN_AT(nn_text_load(__VA_ARGS__))
+#define nn_fortunes_load(...) NN_AT(nn_fortunes_load(__VA_ARGS__))
+
+/* data/text_batch.h */
+#define nn_text_split(...) NN_AT(nn_text_split(__VA_ARGS__))
+#define nn_text_random_batch(...) NN_AT(nn_text_random_batch(__VA_ARGS__))
+#define nn_text_stream_init(...) NN_AT(nn_text_stream_init(__VA_ARGS__))
+#define nn_text_stream_next(...) NN_AT(nn_text_stream_next(__VA_ARGS__))
+#define nn_text_stream_reset(...) NN_AT(nn_text_stream_reset(__VA_ARGS__))
+
+/* data/csv.h */
+#define nn_csv_load(...) NN_AT(nn_csv_load(__VA_ARGS__))
 
 /* data/fashion_mnist.h */
 #define nn_fashion_mnist_load(...) NN_AT(nn_fashion_mnist_load(__VA_ARGS__))
@@ -213,7 +272,13 @@
 /* viz/plot.h */
 #define nn_plot_svg(...) NN_AT(nn_plot_svg(__VA_ARGS__))
 #define nn_plot_svg_in(...) NN_AT(nn_plot_svg_in(__VA_ARGS__))
+#define nn_plot_svg_labels(...) NN_AT(nn_plot_svg_labels(__VA_ARGS__))
+#define nn_plot_svg_labels_in(...) NN_AT(nn_plot_svg_labels_in(__VA_ARGS__))
 #define nn_plot_ascii(...) NN_AT(nn_plot_ascii(__VA_ARGS__))
+
+/* cli/args.h */
+#define nn_parse_options(...) NN_AT(nn_parse_options(__VA_ARGS__))
+#define nn_option_given(...) NN_AT(nn_option_given(__VA_ARGS__))
 
 /* cli/out_path.h */
 #define nn_out_path(...) NN_AT(nn_out_path(__VA_ARGS__))

@@ -327,6 +327,55 @@ static void svg_series(FILE *f, const frame *fr, const nn_series *s, int k) {
     fputs("</g>\n", f);
 }
 
+/* Grid lines at every tick (light), tick marks and their labels, then the frame. */
+static void svg_axes(FILE *f, const frame *fr) {
+    char buf[64];
+    fputs("<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n", f);
+    for (int i = 0; i < fr->tx.count; i++) {
+        double x = px_x(fr, fr->tx.lo + i * fr->tx.step);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", x, fr->top, x,
+                fr->top + fr->height);
+    }
+    for (int i = 0; i < fr->ty.count; i++) {
+        double y = px_y(fr, fr->ty.lo + i * fr->ty.step);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", fr->left, y,
+                fr->left + fr->width, y);
+    }
+    fputs("</g>\n", f);
+
+    /* Tick marks and their labels. */
+    fputs("<g stroke=\"#333\" stroke-width=\"1\">\n", f);
+    for (int i = 0; i < fr->tx.count; i++) {
+        double x = px_x(fr, fr->tx.lo + i * fr->tx.step);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", x,
+                fr->top + fr->height, x, fr->top + fr->height + 5);
+    }
+    for (int i = 0; i < fr->ty.count; i++) {
+        double y = px_y(fr, fr->ty.lo + i * fr->ty.step);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", fr->left - 5, y,
+                fr->left, y);
+    }
+    fputs("</g>\n", f);
+    fputs("<g fill=\"#333\">\n", f);
+    for (int i = 0; i < fr->tx.count; i++) {
+        double v = fr->tx.lo + i * fr->tx.step;
+        tick_label(buf, sizeof buf, v, &fr->tx);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
+                px_x(fr, v), fr->top + fr->height + 19, buf);
+    }
+    for (int i = 0; i < fr->ty.count; i++) {
+        double v = fr->ty.lo + i * fr->ty.step;
+        tick_label(buf, sizeof buf, v, &fr->ty);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", fr->left - 8,
+                px_y(fr, v) + 4, buf);
+    }
+    fputs("</g>\n", f);
+    fprintf(f,
+            "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+            "stroke=\"#333\" stroke-width=\"1\"/>\n",
+            fr->left, fr->top, fr->width, fr->height);
+}
+
 static void svg_write(FILE *f, const char *title, const char *xlabel, const char *ylabel,
                       const nn_series *series, int nseries) {
     const double font = 12.0, title_font = 16.0, legend_row = 20.0;
@@ -382,51 +431,7 @@ static void svg_write(FILE *f, const char *title, const char *xlabel, const char
         fputs("</text>\n", f);
     }
 
-    /* Grid lines at every tick (light), then the frame on top of them. */
-    fputs("<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n", f);
-    for (int i = 0; i < fr.tx.count; i++) {
-        double x = px_x(&fr, fr.tx.lo + i * fr.tx.step);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", x, fr.top, x,
-                fr.top + fr.height);
-    }
-    for (int i = 0; i < fr.ty.count; i++) {
-        double y = px_y(&fr, fr.ty.lo + i * fr.ty.step);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", fr.left, y,
-                fr.left + fr.width, y);
-    }
-    fputs("</g>\n", f);
-
-    /* Tick marks and their labels. */
-    fputs("<g stroke=\"#333\" stroke-width=\"1\">\n", f);
-    for (int i = 0; i < fr.tx.count; i++) {
-        double x = px_x(&fr, fr.tx.lo + i * fr.tx.step);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", x,
-                fr.top + fr.height, x, fr.top + fr.height + 5);
-    }
-    for (int i = 0; i < fr.ty.count; i++) {
-        double y = px_y(&fr, fr.ty.lo + i * fr.ty.step);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", fr.left - 5, y,
-                fr.left, y);
-    }
-    fputs("</g>\n", f);
-    fputs("<g fill=\"#333\">\n", f);
-    for (int i = 0; i < fr.tx.count; i++) {
-        double v = fr.tx.lo + i * fr.tx.step;
-        tick_label(buf, sizeof buf, v, &fr.tx);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
-                px_x(&fr, v), fr.top + fr.height + 19, buf);
-    }
-    for (int i = 0; i < fr.ty.count; i++) {
-        double v = fr.ty.lo + i * fr.ty.step;
-        tick_label(buf, sizeof buf, v, &fr.ty);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", fr.left - 8,
-                px_y(&fr, v) + 4, buf);
-    }
-    fputs("</g>\n", f);
-    fprintf(f,
-            "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-            "stroke=\"#333\" stroke-width=\"1\"/>\n",
-            fr.left, fr.top, fr.width, fr.height);
+    svg_axes(f, &fr);
 
     /* Axis labels. */
     if (has_xl) {
@@ -506,6 +511,118 @@ int nn_plot_svg_in(const char *dir, const char *file, const char *title, const c
     char path[4096];
     if (nn_out_path(path, sizeof path, dir, file) &&
         nn_plot_svg(path, title, xlabel, ylabel, series, nseries) == 0) {
+        printf("wrote %s\n", path);
+        return 0;
+    }
+    fprintf(stderr, "could not write %s/%s: %s\n", dir && dir[0] ? dir : ".", file,
+            nn_last_error());
+    return -1;
+}
+
+/* ---- a labelled scatter plot (e.g. a 2-D map of embeddings) ---------------------------- */
+
+static int label_point_ok(const float *x, const float *y, int i) {
+    return isfinite((double)x[i]) && isfinite((double)y[i]);
+}
+
+static void svg_labels_write(FILE *f, const char *title, const float *x, const float *y,
+                             const char *const *labels, int n) {
+    const double font = 12.0, title_font = 16.0, label_font = 13.0;
+    range xr = {0, 0, 0}, yr = {0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        if (!label_point_ok(x, y, i)) continue;
+        range_add(&xr, (double)x[i]);
+        range_add(&yr, (double)y[i]);
+    }
+    range_fix(&xr);
+    range_fix(&yr);
+    frame fr;
+    fr.tx = nice_ticks(xr.lo, xr.hi);
+    fr.ty = nice_ticks(yr.lo, yr.hi);
+
+    char buf[64];
+    double ylab_w = 0.0;
+    for (int i = 0; i < fr.ty.count; i++) {
+        tick_label(buf, sizeof buf, fr.ty.lo + i * fr.ty.step, &fr.ty);
+        double w = text_width(buf, font);
+        if (w > ylab_w) ylab_w = w;
+    }
+    int has_title = title && *title;
+    double W = 800.0, H = 700.0; /* a map: taller than a loss chart */
+    fr.left = 14.0 + ylab_w + 10.0;
+    fr.top = has_title ? 44.0 : 20.0;
+    fr.width = W - fr.left - 24.0;
+    fr.height = H - fr.top - 34.0;
+
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"" FONT_FAMILY "\" font-size=\"%.0f\">\n",
+            W, H, W, H, font);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
+    if (has_title) {
+        fprintf(f,
+                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"%.0f\" "
+                "font-weight=\"bold\" fill=\"#222\">",
+                fr.left + fr.width / 2, 28.0, title_font);
+        xml_text(f, title);
+        fputs("</text>\n", f);
+    }
+    svg_axes(f, &fr);
+
+    /* The dots first, then every label on top of them, centred 5 px above its dot. */
+    fprintf(f, "<g fill=\"%s\" fill-opacity=\"0.8\">\n", palette[0]);
+    for (int i = 0; i < n; i++)
+        if (label_point_ok(x, y, i))
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\"/>\n", px_x(&fr, x[i]),
+                    px_y(&fr, y[i]));
+    fputs("</g>\n", f);
+    fprintf(f, "<g fill=\"#222\" font-size=\"%.0f\" text-anchor=\"middle\">\n", label_font);
+    for (int i = 0; i < n; i++) {
+        if (!labels || !labels[i] || !label_point_ok(x, y, i)) continue;
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">", px_x(&fr, x[i]), px_y(&fr, y[i]) - 5.0);
+        xml_text(f, labels[i]);
+        fputs("</text>\n", f);
+    }
+    fputs("</g>\n", f);
+    fputs("</svg>\n", f);
+}
+
+int nn_plot_svg_labels(const char *path, const char *title, const float *x, const float *y,
+                       const char *const *labels, int n) {
+    const char *op = "nn_plot_svg_labels";
+    if (!path) {
+        nn_fail(op, "pass a file name such as \"map.svg\"", "path is NULL");
+        return -1;
+    }
+    if (n < 0) {
+        nn_fail(op, "n is the number of points (0 or more)", "n = %d", n);
+        return -1;
+    }
+    if (n > 0 && (!x || !y)) {
+        nn_fail(op, "pass n x values and n y values (labels may be NULL)",
+                "%s is NULL but n = %d", !x ? "x" : "y", n);
+        return -1;
+    }
+    nn_safe_file out;
+    int e = nn_safe_open(&out, path);
+    if (!e) {
+        svg_labels_write(out.f, title, x, y, labels, n);
+        e = nn_safe_commit(&out, path, 0, false);
+    }
+    if (e) return nn_set_last_error("%s: cannot write %s: %s", op, path, strerror(e));
+    return 0;
+}
+
+int nn_plot_svg_labels_in(const char *dir, const char *file, const char *title, const float *x,
+                          const float *y, const char *const *labels, int n) {
+    if (!file) {
+        nn_fail("nn_plot_svg_labels_in", "pass a file name such as \"map.svg\"", "file is NULL");
+        return -1;
+    }
+    char path[4096];
+    if (nn_out_path(path, sizeof path, dir, file) &&
+        nn_plot_svg_labels(path, title, x, y, labels, n) == 0) {
         printf("wrote %s\n", path);
         return 0;
     }
