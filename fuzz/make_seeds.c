@@ -6,6 +6,7 @@
  *     checkpoint/  checkpoints of the fuzz model (fuzz_model.h), of another model, damaged
  *     image/       PNG, BMP, TGA, JPEG, HDR (the library and stb_image_write), PGM, PPM, GIF
  *     csv/         small CSV files, each after the option byte fuzz_csv.c reads first
+ *     text/        text, fortunes and vocabulary files, after the selector byte of fuzz_text.c
  *
  * Every file is rewritten on each run, so the seeds always follow the current formats. */
 #include "fuzz_model.h"
@@ -221,6 +222,46 @@ static void csv_seeds(void) {
     csv_seed("too-large.csv", 0, 0, 0, "1e39,2\n");
 }
 
+/* ---- text ---------------------------------------------------------------------------------- */
+
+/* The selector byte of fuzz_text.c (0 text, 1 fortunes, 2 fortunes without titles, 3 vocab)
+ * in front of the file's bytes. */
+static void text_seed(const char *name, int selector, const void *bytes, size_t len) {
+    unsigned char *buf = malloc(len + 1);
+    if (!buf) die("out of memory for", name);
+    buf[0] = (unsigned char)selector;
+    memcpy(buf + 1, bytes, len);
+    spit("text", name, buf, len + 1);
+    free(buf);
+}
+
+static void text_seeds(void) {
+    static const char plain[] = "床前明月光，疑是地上霜。\nHello, world!\r\n";
+    static const char fortunes[] =
+        "\x1b[32m《静夜思》\x1b[m\n\x1b[33m作者：李白\x1b[m\n床前明月光，\n疑是地上霜。\n%\n"
+        "\x1b[32m《春晓》\x1b[m\n\x1b[33m作者：孟浩然\x1b[m\n春眠不觉晓，\n处处闻啼鸟。\n%    \n"
+        "An English saying.\n%\n";
+    static const char bad_utf8[] = "ok \xe5\x41 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80";
+    text_seed("plain.txt", 0, plain, sizeof plain - 1);
+    text_seed("bom.txt", 0, "\xef\xbb\xbf" "abc\n", 7);
+    text_seed("bad-utf8.txt", 0, bad_utf8, sizeof bad_utf8 - 1);
+    text_seed("fortunes-titles.txt", 1, fortunes, sizeof fortunes - 1);
+    text_seed("fortunes-no-titles.txt", 2, fortunes, sizeof fortunes - 1);
+    /* A vocabulary file written by the library, and a copy cut short. */
+    nn_vocab *v = nn_vocab_build(plain, sizeof plain - 1, 0);
+    const char *tmp = seed_path("text", "vocab.tmp");
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tmp);
+    if (!v || nn_vocab_save(v, path) != 0) die("cannot write", path);
+    nn_vocab_free(v);
+    size_t len;
+    unsigned char *bytes = slurp(path, &len);
+    remove(path);
+    text_seed("vocab.nnvc", 3, bytes, len);
+    text_seed("vocab-short.nnvc", 3, bytes, len - 5);
+    free(bytes);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SEED-FOLDER\n", argv[0]);
@@ -232,6 +273,7 @@ int main(int argc, char **argv) {
     checkpoint_seeds();
     image_seeds();
     csv_seeds();
+    text_seeds();
     nn_graph_release();
     printf("make_seeds: seeds written under %s/\n", root);
     return 0;

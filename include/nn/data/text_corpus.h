@@ -50,9 +50,9 @@ typedef struct nn_fortunes_options {
 
 /* A fortunes file (the format of fortune(6) and strfile(1)): entries separated by lines that
  * hold only "%" (trailing spaces allowed: song100 has one such line, "%    ", which strfile
- * does not see, so fortune(6) shows those two poems as one of its 95). In each entry, colour codes (ESC [ ... m, and any other
- * ESC [ sequence) are removed, and so are its leading and trailing empty lines; each entry
- * then ends in one \n. Entries left empty are skipped.
+ * does not see, so fortune(6) shows those two poems as one of its 95). In each entry, colour
+ * codes (ESC [ ... m, and any other ESC [ sequence) are removed, and so are its leading and
+ * trailing empty lines; each entry then ends in one \n. Entries left empty are skipped.
  *
  * Titles: in tang300 and song100 every entry starts with two coloured lines, the title in
  * green and the author in yellow (shown here as cat -v does, ^[ is ESC):
