@@ -2,8 +2,10 @@
 # scripts/deps.sh — make sure the build's needs are present (run by `make deps`).
 #
 #   a C compiler (${CC:-cc}), pkg-config, cmocka, stb, zlib headers
-#   --data: also Debian's dataset-fashion-mnist, for the chapter 3 demo (`make demo`); if it
-#           cannot be installed the examples fall back to a small synthetic data set.
+#   --data: also Debian's dataset-fashion-mnist, for the chapter 3 demo (`make demo`), and
+#           fortunes-zh (唐诗三百首 and more, /usr/share/games/fortunes/tang300) and fortunes
+#           (English text) for chapter 4; if they cannot be installed the examples fall back
+#           to small synthetic data sets. The tests never use these files.
 #   --fuzz: also clang (${FUZZ_CC:-clang}) with its libFuzzer and sanitizer runtimes, for
 #           `make fuzz` (Debian: clang and libclang-rt-<version>-dev, e.g. 14 on Debian 12).
 #
@@ -107,6 +109,21 @@ if [ "$want_data" = 1 ] && [ ! -f "$fashion" ] && command -v apt-get >/dev/null 
       $(root_cmd) DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
           dataset-fashion-mnist; } >/dev/null ||
         echo "deps: could not install dataset-fashion-mnist; chapter 3 falls back to synthetic data" >&2
+fi
+
+# The chapter 4 corpora, best effort too: without them the text examples use a synthetic one.
+fortunes_dir=/usr/share/games/fortunes
+data_pkgs=""
+[ -f "$fortunes_dir/tang300" ] || data_pkgs="fortunes-zh"
+[ -f "$fortunes_dir/fortunes" ] || data_pkgs="${data_pkgs:+$data_pkgs }fortunes"
+if [ "$want_data" = 1 ] && [ -n "$data_pkgs" ] && command -v apt-get >/dev/null 2>&1 &&
+   [ -n "$(root_cmd)" ]; then
+    echo "deps: installing $data_pkgs (text for the chapter 4 demo)"
+    # shellcheck disable=SC2046,SC2086  # root_cmd is a command and its arguments; two packages
+    { $(root_cmd) DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      $(root_cmd) DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+          $data_pkgs; } >/dev/null ||
+        echo "deps: could not install $data_pkgs; chapter 4 falls back to a synthetic corpus" >&2
 fi
 
 check
