@@ -1,7 +1,7 @@
 /* src/ops/similarity.c — cosine similarity along an axis (differentiable), and the k nearest
  * rows of a table (not differentiable).
  *
- * a and b are broadcast to a common shape, as nn_add does (src/ops/binary.c): both are seen as
+ * a and b are broadcast to a common shape, as nn_add does (src/ops/broadcast.h): both are seen as
  * 4-D, and an input of size 1 in a dim has stride 0 there. One output element is one "slice":
  * the n values along the axis, a_k = a[ia + k * sa_axis] and b_k likewise.
  *
@@ -15,6 +15,7 @@
  * finite, zero vectors included: then d = 0, y = 0, and dL/da = g b / (eps cb).
  */
 #include "internal.h"
+#include "ops/broadcast.h"
 #include "nn/ops/similarity.h"
 
 /* ---- broadcasting a and b along an axis -------------------------------------------------- */
@@ -33,35 +34,19 @@ typedef struct {
 static int cos_map_of(const nn_tensor *a, const nn_tensor *b, int axis, cos_map *m,
                       int *out_shape) {
     const char *op = "nn_cosine_similarity";
-    int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+    broadcast bc;
+    if (!broadcast_shapes(op, a, b, &bc)) return -1;
+    memcpy(m->dims, bc.dims, sizeof m->dims);
+    memcpy(m->sa, bc.sa, sizeof m->sa);
+    memcpy(m->sb, bc.sb, sizeof m->sb);
     nn_tensor common = {0};   /* only its shape: for nn_norm_axis and messages */
-    size_t stride_a = 1, stride_b = 1;
-    for (int d = NN_MAX_DIMS - 1; d >= 0; d--) {   /* from the last dim to the first */
-        int i = d - (NN_MAX_DIMS - nd);             /* index in the common shape */
-        int ia = i - (nd - a->ndim), ib = i - (nd - b->ndim);
-        int na = (i >= 0 && ia >= 0) ? a->shape[ia] : 1;
-        int nb = (i >= 0 && ib >= 0) ? b->shape[ib] : 1;
-        if (na != nb && na != 1 && nb != 1) {
-            nn_fail(op, "shapes broadcast when, from the last dim backwards, each pair of "
-                    "sizes is equal or one of them is 1",
-                    "shapes %s and %s do not broadcast (dim %d: %d vs %d)", SHAPE(a), SHAPE(b),
-                    i, na, nb);
-            return -1;
-        }
-        m->dims[d] = na > nb ? na : nb;
-        if (i >= 0) common.shape[i] = m->dims[d];
-        m->sa[d] = na == 1 ? 0 : stride_a;
-        m->sb[d] = nb == 1 ? 0 : stride_b;
-        stride_a *= (size_t)na;
-        stride_b *= (size_t)nb;
-    }
-    nn_set_shape(&common, nd, common.shape);
+    nn_set_shape(&common, bc.ndim, bc.shape);
     int ax = nn_norm_axis(op, &common, axis);   /* a scalar (nd = 0) has no axis: misuse */
     if (ax < 0) return -1;
-    m->axis = ax + (NN_MAX_DIMS - nd);
+    m->axis = ax + (NN_MAX_DIMS - bc.ndim);
     m->n = (size_t)m->dims[m->axis];
     int k = 0;
-    for (int d = 0; d < nd; d++)
+    for (int d = 0; d < bc.ndim; d++)
         if (d != ax) out_shape[k++] = common.shape[d];
     return k;
 }

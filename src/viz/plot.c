@@ -328,6 +328,26 @@ static void svg_series(FILE *f, const frame *fr, const nn_series *s, int k) {
 }
 
 /* Grid lines at every tick (light), tick marks and their labels, then the frame. */
+/* The SVG header: the canvas (W x H, white), the default font, and the title (if any) centred
+ * over the plot area. */
+static void svg_begin(FILE *f, double W, double H, double font, const char *title,
+                      double title_font, const frame *fr) {
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"" FONT_FAMILY "\" font-size=\"%.0f\">\n",
+            W, H, W, H, font);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
+    if (title && *title) {
+        fprintf(f,
+                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"%.0f\" "
+                "font-weight=\"bold\" fill=\"#222\">",
+                fr->left + fr->width / 2, 28.0, title_font);
+        xml_text(f, title);
+        fputs("</text>\n", f);
+    }
+}
+
 static void svg_axes(FILE *f, const frame *fr) {
     char buf[64];
     fputs("<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n", f);
@@ -416,20 +436,7 @@ static void svg_write(FILE *f, const char *title, const char *xlabel, const char
     fr.width = W - left - right;
     fr.height = H - top - bottom;
 
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "viewBox=\"0 0 %.0f %.0f\" font-family=\"" FONT_FAMILY "\" font-size=\"%.0f\">\n",
-            W, H, W, H, font);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
-    if (has_title) {
-        fprintf(f,
-                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"%.0f\" "
-                "font-weight=\"bold\" fill=\"#222\">",
-                fr.left + fr.width / 2, 28.0, title_font);
-        xml_text(f, title);
-        fputs("</text>\n", f);
-    }
+    svg_begin(f, W, H, font, title, title_font, &fr);
 
     svg_axes(f, &fr);
 
@@ -554,20 +561,7 @@ static void svg_labels_write(FILE *f, const char *title, const float *x, const f
     fr.width = W - fr.left - 24.0;
     fr.height = H - fr.top - 34.0;
 
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "viewBox=\"0 0 %.0f %.0f\" font-family=\"" FONT_FAMILY "\" font-size=\"%.0f\">\n",
-            W, H, W, H, font);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
-    if (has_title) {
-        fprintf(f,
-                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"%.0f\" "
-                "font-weight=\"bold\" fill=\"#222\">",
-                fr.left + fr.width / 2, 28.0, title_font);
-        xml_text(f, title);
-        fputs("</text>\n", f);
-    }
+    svg_begin(f, W, H, font, title, title_font, &fr);
     svg_axes(f, &fr);
 
     /* The dots first, then every label on top of them, centred 5 px above its dot. */
