@@ -209,11 +209,12 @@ int main(int argc, char **argv) {
     const char *out_dir = "out", *d_list = NULL;
     nn_option opts[] = {
         NN_OPT_FLAG("--quick", &quick, "a tiny run for the tests: D = 2, 6 and 60 steps"),
-        NN_OPT_FLAG("--full", &full, "D = 5, 10, 20, 40, 80 and 1500 steps (minutes)"),
+        NN_OPT_FLAG("--full", &full, "D = 5, 10, 20, 40, 80 and 3000 steps (minutes)"),
         NN_OPT_INT("--steps", &steps, 1, 1000000,
                    "training steps per cell and distance (60 with --quick, 3000 with --full)"),
         NN_OPT_STR("--distances", &d_list, "LIST",
-                   "distances D, comma-separated, e.g. 5,10,20 (at most 8, each 1 .. 1000)"),
+                   "distances D, comma-separated (at most 8, each 1 .. 1000); without it "
+                   "5,10,15 (2,6 with --quick)"),
         NN_OPT_INT("--hidden", &hidden, 1, 1024, "hidden size H of every cell"),
         NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's learning rate"),
         NN_OPT_SEED(&seed),
