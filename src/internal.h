@@ -109,6 +109,34 @@ static inline nn_bytes_buf nn_bytes_of(double bytes) {
  * UTF-8, and ... after the closing quote when some were left out (src/data/quote.c). */
 void nn_quote_bytes(char *out, size_t size, const void *bytes, size_t n, size_t max_shown);
 
+/* All of path (a regular file, a pipe, a device) into a new buffer with a NUL after it, if it
+ * has at most `max` bytes; a larger regular file is refused before it is read, a stream after
+ * max + 1 bytes. 0, or -1 with nn_last_error() "op: ..."; `note` says in the too-large message
+ * what the limit is for (src/data/read_file.c). */
+int nn_read_file(const char *op, const char *path, size_t max, const char *note, char **out,
+                 size_t *len);
+
+/* Little-endian integers in files of the project's own formats (checkpoints, vocabularies). */
+static inline void nn_put_le32(unsigned char *b, uint32_t v) {
+    for (int k = 0; k < 4; k++) b[k] = (unsigned char)(v >> 8 * k);
+}
+static inline void nn_put_le64(unsigned char *b, uint64_t v) {
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> 8 * k);
+}
+static inline uint32_t nn_get_le32(const unsigned char *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static inline uint64_t nn_get_le64(const unsigned char *b) {
+    return (uint64_t)nn_get_le32(b) | (uint64_t)nn_get_le32(b + 4) << 32;
+}
+
+/* The text sources' shared pieces: the offset of the first invalid UTF-8 sequence in
+ * text[0 .. len), or len, with "byte N (line L): what is wrong" in where (src/data/
+ * text_utf8.c); and a vocabulary made from its arrays, which it takes over (src/data/text.c). */
+size_t nn_utf8_find_bad(const char *text, size_t len, char *where, size_t size);
+typedef struct nn_vocab nn_vocab;
+nn_vocab *nn_vocab_from_arrays(int size, uint32_t *chars, uint64_t *counts);
+
 /* Allocation that never returns NULL: out of memory is reported and aborts. */
 void *nn_xmalloc(size_t bytes);
 void *nn_xcalloc(size_t count, size_t size);

@@ -29,18 +29,7 @@
 #define CKPT_VERSION 1u
 #define CKPT_MAX_NAME 4096u   /* longer names mean a corrupt length field */
 
-/* ---- little-endian helpers --------------------------------------------------------------- */
-
-static void put_le32(unsigned char *b, uint32_t v) {
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-    b[2] = (unsigned char)(v >> 16);
-    b[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
+/* ---- float bits (the little-endian helpers are in internal.h) ---------------------------- */
 
 static uint32_t float_bits(float f) {
     uint32_t u;
@@ -71,7 +60,7 @@ static void w_bytes(writer *w, const void *p, size_t n) {
 
 static void w_u32(writer *w, uint32_t v) {
     unsigned char b[4];
-    put_le32(b, v);
+    nn_put_le32(b, v);
     w_bytes(w, b, 4);
 }
 
@@ -79,7 +68,7 @@ static void w_floats(writer *w, const float *x, size_t n) {
     unsigned char buf[4096 * 4];
     while (n > 0) {
         size_t k = n < 4096 ? n : 4096;
-        for (size_t i = 0; i < k; i++) put_le32(buf + 4 * i, float_bits(x[i]));
+        for (size_t i = 0; i < k; i++) nn_put_le32(buf + 4 * i, float_bits(x[i]));
         w_bytes(w, buf, 4 * k);
         x += k;
         n -= k;
@@ -121,7 +110,7 @@ int nn_model_save(const nn_model *m, const char *path) {
         w_floats(&w, t->data, t->size);
     }
     unsigned char tail[4];
-    put_le32(tail, (uint32_t)w.crc); /* the checksum covers everything before it */
+    nn_put_le32(tail, (uint32_t)w.crc); /* the checksum covers everything before it */
     if (!w.err && fwrite(tail, 1, 4, f) != 4) w.err = errno ? errno : EIO;
 
     e = nn_safe_commit(&out, path, w.err, true);
@@ -217,7 +206,7 @@ typedef struct cursor {
 
 static bool c_u32(cursor *c, uint32_t *v) {
     if (c->end - c->pos < 4) return false;
-    *v = get_le32(c->b + c->pos);
+    *v = nn_get_le32(c->b + c->pos);
     c->pos += 4;
     return true;
 }
@@ -392,7 +381,7 @@ static int explain_size(const nn_model *m, const source *s, uint32_t count,
         unsigned char b[4 * NN_MAX_DIMS];
         NEED(4, "the file ends before its name length");
         READ(b, 4);
-        uint32_t len = get_le32(b);
+        uint32_t len = nn_get_le32(b);
         if (len == 0 || len > CKPT_MAX_NAME) {
             snprintf(what, sizeof what, "name length %u at byte %llu is not 1 .. %u", len,
                      pos - 4, CKPT_MAX_NAME);
@@ -409,7 +398,7 @@ static int explain_size(const nn_model *m, const source *s, uint32_t count,
         e[i].name_len = len;
         NEED(4, "the file ends before its number of dimensions");
         READ(b, 4);
-        uint32_t ndim = get_le32(b);
+        uint32_t ndim = nn_get_le32(b);
         if (ndim > NN_MAX_DIMS) {
             snprintf(what, sizeof what, "%u dimensions (at most %d)", ndim, NN_MAX_DIMS);
             break;
@@ -419,7 +408,7 @@ static int explain_size(const nn_model *m, const source *s, uint32_t count,
         e[i].ndim = (int)ndim;
         size_t size = 1;
         for (uint32_t d = 0; d < ndim && !what[0]; d++) {
-            uint32_t sz = get_le32(b + 4 * d);
+            uint32_t sz = nn_get_le32(b + 4 * d);
             if (sz == 0 || sz > (uint32_t)INT32_MAX)
                 snprintf(what, sizeof what, "dimension %u has size %u", d, sz);
             else if (size > ((size_t)1 << 40) / sz)
@@ -491,7 +480,7 @@ static int load_checked(nn_model *m, const source *s, uint32_t count) {
     }
     /* does every length add up, and does the checksum agree? */
     if (parse_entries(path, b, len - 4, e, count, len) != 0) goto done;
-    uint32_t stored = get_le32(b + len - 4);
+    uint32_t stored = nn_get_le32(b + len - 4);
     uLong crc = crc32(0L, Z_NULL, 0);
     for (size_t off = 0; off < len - 4; off += 1u << 30) {
         size_t k = len - 4 - off < (1u << 30) ? len - 4 - off : (1u << 30);
@@ -510,7 +499,7 @@ static int load_checked(nn_model *m, const source *s, uint32_t count) {
     for (int p = 0; p < m->nparams; p++) {
         nn_tensor *t = m->params[p];
         const entry *x = find_entry(e, count, t->name, strlen(t->name));
-        for (size_t i = 0; i < t->size; i++) t->data[i] = bits_float(get_le32(x->data + 4 * i));
+        for (size_t i = 0; i < t->size; i++) t->data[i] = bits_float(nn_get_le32(x->data + 4 * i));
     }
     rc = 0;
 done:
@@ -567,7 +556,7 @@ int nn_model_load(nn_model *m, const char *path) {
                           "checkpoint has 16 (magic, version, count, checksum)", path, s.size);
         goto done;
     }
-    uint32_t version = get_le32(head + 4), count = get_le32(head + 8);
+    uint32_t version = nn_get_le32(head + 4), count = nn_get_le32(head + 8);
     if (version != CKPT_VERSION) {
         nn_set_last_error("nn_model_load: '%s' is checkpoint format version %u; this library "
                           "reads version %u", path, version, CKPT_VERSION);

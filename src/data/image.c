@@ -21,51 +21,6 @@
 
 /* ---- shared ------------------------------------------------------------------------------ */
 
-/* The whole file in memory (the caller frees it), or NULL with nn_last_error() set.
- * Reads in chunks, so it also works on pipes, and it stops at INT_MAX bytes (stb's limit). */
-static unsigned char *read_whole_file(const char *op, const char *path, size_t *len_out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nn_set_last_error("%s: cannot open '%s': %s", op, path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            nn_set_last_error("%s: out of memory reading '%s'", op, path);
-            return NULL;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-        if (len > (size_t)INT_MAX) {
-            free(buf);
-            fclose(f);
-            nn_set_last_error("%s: '%s' is larger than 2 GiB, too large for an image", op,
-                              path);
-            return NULL;
-        }
-        if (len == cap) {
-            cap *= 2;
-            unsigned char *bigger = realloc(buf, cap);
-            if (!bigger) free(buf);
-            buf = bigger;
-        }
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        nn_set_last_error("%s: cannot read '%s': %s", op, path, strerror(e ? e : EIO));
-        return NULL;
-    }
-    fclose(f);
-    *len_out = len;
-    return buf;
-}
-
 /* Read the (C, H, W) of an image tensor; (H, W) counts as one channel. -1 after nn_fail. */
 static int image_dims(const char *op, const nn_tensor *img, int *c, int *h, int *w) {
     if (!img) {
@@ -501,9 +456,17 @@ nn_tensor *nn_image_load(const char *path, int channels) {
                 "channels = %d", channels);
         return NULL;
     }
+    /* No picture within the pixel limit needs more than 8 bytes a pixel (16-bit RGBA, stored
+     * raw) plus its headers, and stb reads at most 2 GiB: a larger file is refused from its
+     * size, before it is read. */
+    size_t limit = atomic_load(&max_pixels), most = (size_t)INT_MAX;
+    if (limit < (most - (1u << 20)) / 8) most = limit * 8 + (1u << 20);
     size_t len = 0;
-    unsigned char *bytes = read_whole_file("nn_image_load", path, &len);
-    if (!bytes) return NULL;
+    char *file = NULL;
+    if (nn_read_file("nn_image_load", path, most, "no picture within the pixel limit is that "
+                     "large; nn_image_set_max_pixels raises it", &file, &len) != 0)
+        return NULL;
+    unsigned char *bytes = (unsigned char *)file;
     if (len == 0) {
         free(bytes);
         nn_set_last_error("nn_image_load: '%s' is empty (0 bytes); expected a PNG, JPEG or BMP "

@@ -18,9 +18,6 @@
 
 #include <limits.h>
 
-/* Defined in src/data/text_utf8.c. */
-size_t nn_utf8_find_bad(const char *text, size_t len, char *where, size_t size);
-
 /* ---- code point -> value -------------------------------------------------------------------- */
 
 typedef struct nn_vocab_index {

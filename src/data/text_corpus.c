@@ -1,6 +1,5 @@
 /* src/data/text_corpus.c — corpora (语料) from files: a UTF-8 text file, or a fortunes file
- * cut into entries (include/nn/data/text_corpus.h), and the careful file reader the text
- * loaders share.
+ * cut into entries (include/nn/data/text_corpus.h).
  *
  * A fortunes file, as Debian's tang300 has it (cat -v; ^[ is ESC):
  *
@@ -25,66 +24,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Defined in src/data/text_utf8.c. */
-size_t nn_utf8_find_bad(const char *text, size_t len, char *where, size_t size);
-
-/* ---- reading a file ---------------------------------------------------------------------- */
-
-/* Shared with text_vocab_file.c: all of path (a regular file, a pipe, a device) into a new
- * buffer with a NUL after it, if it has at most `max` bytes; a larger regular file is refused
- * before it is read, a stream after max + 1 bytes. 0, or -1 with nn_last_error() "op: ...";
- * `note` says in the too-large message what the limit is for. */
-int nn_text_read_file(const char *op, const char *path, size_t max, const char *note,
-                      char **out, size_t *len) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return nn_set_last_error("%s: cannot open '%s': %s", op, path, strerror(errno));
-    struct stat st;
-    int err = 0;
-    size_t cap = 1 << 16, n = 0;
-    char *b = NULL;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-    } else if (S_ISDIR(st.st_mode)) {
-        err = EISDIR;
-    } else if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
-        close(fd);
-        return nn_set_last_error("%s: '%s' is too large: %llu bytes, the most it reads is %zu "
-                                 "(%s)", op, path, (unsigned long long)st.st_size, max, note);
-    } else if (S_ISREG(st.st_mode)) {
-        cap = (size_t)st.st_size + 1; /* one more, to see a file that grew meanwhile */
-    }
-    if (!err) b = nn_xmalloc(cap + 1);
-    while (!err && n <= max) {
-        if (n == cap) {
-            cap = cap > max / 2 ? max + 1 : cap * 2;
-            b = nn_xrealloc(b, cap + 1);
-        }
-        ssize_t got = read(fd, b + n, cap - n);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) err = errno ? errno : EIO;
-        if (got <= 0) break;
-        n += (size_t)got;
-    }
-    close(fd);
-    if (err) {
-        free(b);
-        return nn_set_last_error("%s: cannot read '%s': %s", op, path, strerror(err));
-    }
-    if (n > max) {
-        free(b);
-        return nn_set_last_error("%s: '%s' is too large: more than %zu bytes, the most it "
-                                 "reads (%s)", op, path, max, note);
-    }
-    b[n] = 0;
-    *out = b;
-    *len = n;
-    return 0;
-}
 
 /* The file as text: read (at most NN_TEXT_MAX_BYTES), not empty, valid UTF-8, no NUL bytes
  * (valid UTF-8, but no text file holds one: it is a binary file, or UTF-16). 0 or -1. */
 static int read_text(const char *op, const char *path, char **out, size_t *len) {
-    if (nn_text_read_file(op, path, NN_TEXT_MAX_BYTES,
+    if (nn_read_file(op, path, NN_TEXT_MAX_BYTES,
                           "NN_TEXT_MAX_BYTES, 256 MiB; cut the text into smaller files", out,
                           len) != 0)
         return -1;

@@ -113,9 +113,8 @@ int nn_utf8_encode(uint32_t cp, char out[4]) {
     return 4;
 }
 
-/* Shared by the text sources: the offset of the first invalid sequence in text[0 .. len), or
- * len when there is none; then where[0 .. size) (when not NULL) gets "byte N (line L): what
- * is wrong", for a message. */
+/* The offset of the first invalid sequence in text[0 .. len), or len when there is none; then
+ * where[0 .. size) (when not NULL) gets "byte N (line L): what is wrong", for a message. */
 size_t nn_utf8_find_bad(const char *text, size_t len, char *where, size_t size) {
     const unsigned char *b = (const unsigned char *)text;
     size_t i = 0, line = 1;

@@ -23,27 +23,6 @@
 #define VOCAB_ENTRY 12u      /* code point, count */
 #define VOCAB_MAX_CHARS 1112064u /* every code point that is a character: 0x110000 - 0x800 */
 
-/* Defined in src/data/text.c and src/data/text_corpus.c. */
-nn_vocab *nn_vocab_from_arrays(int size, uint32_t *chars, uint64_t *counts);
-int nn_text_read_file(const char *op, const char *path, size_t max, const char *note,
-                      char **out, size_t *len);
-
-static void put_le32(unsigned char *b, uint32_t v) {
-    for (int k = 0; k < 4; k++) b[k] = (unsigned char)(v >> 8 * k);
-}
-
-static void put_le64(unsigned char *b, uint64_t v) {
-    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> 8 * k);
-}
-
-static uint32_t get_le32(const unsigned char *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t get_le64(const unsigned char *b) {
-    return (uint64_t)get_le32(b) | (uint64_t)get_le32(b + 4) << 32;
-}
-
 static bool is_char(uint32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
 
 /* ---- save ------------------------------------------------------------------------------- */
@@ -64,15 +43,15 @@ int nn_vocab_save(const nn_vocab *v, const char *path) {
     size_t len = VOCAB_HEAD + (size_t)VOCAB_ENTRY * count + 4;
     unsigned char *b = nn_xmalloc(len);
     memcpy(b, VOCAB_MAGIC, 4);
-    put_le32(b + 4, VOCAB_VERSION);
-    put_le32(b + 8, count);
-    put_le64(b + 12, v->counts[0]);
+    nn_put_le32(b + 4, VOCAB_VERSION);
+    nn_put_le32(b + 8, count);
+    nn_put_le64(b + 12, v->counts[0]);
     for (uint32_t id = 1; id <= count; id++) {
         unsigned char *e = b + VOCAB_HEAD + (size_t)VOCAB_ENTRY * (id - 1);
-        put_le32(e, v->chars[id]);
-        put_le64(e + 4, v->counts[id]);
+        nn_put_le32(e, v->chars[id]);
+        nn_put_le64(e + 4, v->counts[id]);
     }
-    put_le32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4))); /* covers all before it */
+    nn_put_le32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4))); /* covers all before it */
 
     nn_safe_file out;
     int e = nn_safe_open(&out, path);
@@ -141,11 +120,11 @@ static int check_header(const char *path, const unsigned char *b, size_t len, ui
         return nn_set_last_error("%s: '%s' is truncated: %zu bytes, but even a vocabulary of "
                                  "<unk> alone has %u (magic, version, count, unk count, "
                                  "checksum)", op, path, len, VOCAB_HEAD + 4);
-    uint32_t version = get_le32(b + 4);
+    uint32_t version = nn_get_le32(b + 4);
     if (version != VOCAB_VERSION)
         return nn_set_last_error("%s: '%s' is vocabulary format version %u; this library reads "
                                  "version %u", op, path, version, VOCAB_VERSION);
-    *count = get_le32(b + 8);
+    *count = nn_get_le32(b + 8);
     if (*count > VOCAB_MAX_CHARS)
         return nn_set_last_error("%s: '%s' is corrupt: its header lists %u characters, but "
                                  "Unicode has only %u", op, path, *count, VOCAB_MAX_CHARS);
@@ -158,7 +137,7 @@ static int check_header(const char *path, const unsigned char *b, size_t len, ui
         return nn_set_last_error("%s: '%s' is corrupt: %zu unexpected byte(s) after the checksum "
                                  "of its %u characters (%zu bytes expected)", op, path,
                                  len - want, *count, want);
-    uint32_t stored = get_le32(b + len - 4), crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    uint32_t stored = nn_get_le32(b + len - 4), crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
     if (stored != crc)
         return nn_set_last_error("%s: '%s' is corrupt: checksum mismatch (CRC-32 stored %08x, "
                                  "computed %08x); some bytes changed after it was saved", op,
@@ -175,7 +154,7 @@ nn_vocab *nn_vocab_load(const char *path) {
     char *file;
     size_t len;
     const size_t most = VOCAB_HEAD + (size_t)VOCAB_ENTRY * VOCAB_MAX_CHARS + 4;
-    if (nn_text_read_file(op, path, most, "the size of a vocabulary of every Unicode character", &file, &len) != 0)
+    if (nn_read_file(op, path, most, "the size of a vocabulary of every Unicode character", &file, &len) != 0)
         return NULL;
     const unsigned char *b = (const unsigned char *)file;
     uint32_t count = 0;
@@ -185,11 +164,11 @@ nn_vocab *nn_vocab_load(const char *path) {
     }
     uint32_t *chars = nn_xcalloc((size_t)count + 1, sizeof *chars);
     uint64_t *counts = nn_xcalloc((size_t)count + 1, sizeof *counts);
-    counts[0] = get_le64(b + 12);
+    counts[0] = nn_get_le64(b + 12);
     for (uint32_t id = 1; id <= count; id++) {
         const unsigned char *e = b + VOCAB_HEAD + (size_t)VOCAB_ENTRY * (id - 1);
-        chars[id] = get_le32(e);
-        counts[id] = get_le64(e + 4);
+        chars[id] = nn_get_le32(e);
+        counts[id] = nn_get_le64(e + 4);
     }
     free(file);
     if (check_entries(path, chars, counts, count) != 0) {

@@ -32,7 +32,9 @@ nn_tensor *nn_image_load(const char *path, int channels);
  * below memory trouble; a picture at the limit still takes up to 1 GiB as floats (4 channels
  * x 4 bytes per pixel), plus stb_image's bytes while it decodes. Sets the limit (0 restores
  * the default) and returns the previous one. It is shared by all threads; set it before
- * loading. A refused file's message says its size, the limit and the call that raises it. */
+ * loading. A refused file's message says its size, the limit and the call that raises it.
+ * The limit also caps the file: one larger than 8 bytes a pixel at the limit (16-bit RGBA
+ * stored raw) plus 1 MiB, or than 2 GiB, is refused from its size before it is read. */
 size_t nn_image_set_max_pixels(size_t max_pixels);
 
 /* Save an image ((C, H, W) with C = 1..4, or (H, W)) as an 8-bit PNG. Values are clamped to
