@@ -328,6 +328,18 @@ static void svg_series(FILE *f, const frame *fr, const nn_series *s, int k) {
 }
 
 /* Grid lines at every tick (light), tick marks and their labels, then the frame. */
+/* The width of the widest y tick label: the room the left margin needs. */
+static double ytick_width(const ticks *t, double font) {
+    char buf[64];
+    double widest = 0.0;
+    for (int i = 0; i < t->count; i++) {
+        tick_label(buf, sizeof buf, t->lo + i * t->step, t);
+        double w = text_width(buf, font);
+        if (w > widest) widest = w;
+    }
+    return widest;
+}
+
 /* The SVG header: the canvas (W x H, white), the default font, and the title (if any) centred
  * over the plot area. */
 static void svg_begin(FILE *f, double W, double H, double font, const char *title,
@@ -409,12 +421,7 @@ static void svg_write(FILE *f, const char *title, const char *xlabel, const char
 
     /* Room for the y tick labels decides the left margin; the legend, the right one. */
     char buf[64];
-    double ylab_w = 0.0;
-    for (int i = 0; i < fr.ty.count; i++) {
-        tick_label(buf, sizeof buf, fr.ty.lo + i * fr.ty.step, &fr.ty);
-        double w = text_width(buf, font);
-        if (w > ylab_w) ylab_w = w;
-    }
+    double ylab_w = ytick_width(&fr.ty, font);
     double legend_w = 0.0;
     for (int k = 0; k < nseries; k++) {
         double w = text_width(series_label(&series[k], k, buf, sizeof buf), font);
@@ -547,13 +554,7 @@ static void svg_labels_write(FILE *f, const char *title, const float *x, const f
     fr.tx = nice_ticks(xr.lo, xr.hi);
     fr.ty = nice_ticks(yr.lo, yr.hi);
 
-    char buf[64];
-    double ylab_w = 0.0;
-    for (int i = 0; i < fr.ty.count; i++) {
-        tick_label(buf, sizeof buf, fr.ty.lo + i * fr.ty.step, &fr.ty);
-        double w = text_width(buf, font);
-        if (w > ylab_w) ylab_w = w;
-    }
+    double ylab_w = ytick_width(&fr.ty, font);
     int has_title = title && *title;
     double W = 800.0, H = 700.0; /* a map: taller than a loss chart */
     fr.left = 14.0 + ylab_w + 10.0;
