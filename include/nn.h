@@ -3,13 +3,14 @@
  * library and one header per job (README.md, "Layout"):
  *   core/   errors, random numbers, the tensor, the graph (arena, tape, backward), the model
  *   ops/    differentiable ops: elementwise, matmul, shape, reductions, softmax, convolution,
- *           one-hot, the embedding lookup, cosine similarity
- *   net/    what networks are built from: init, layers (linear, conv, embedding, RNN/GRU/LSTM),
- *           losses, penalties, optimizers, sampling the next token
+ *           one-hot, the embedding lookup, cosine similarity, LayerNorm, attention
+ *   net/    what networks are built from: init, layers (linear, conv, embedding, RNN/GRU/LSTM,
+ *           LayerNorm, position encodings, multi-head attention, the Transformer block, a
+ *           small GPT), losses, penalties, optimizers, sampling the next token
  *   data/   files and data sets: images, IDX, CSV, Fashion-MNIST, checkpoints, text (UTF-8,
  *           vocabularies, corpora, next-character batches)
  *   train/  training aids: early stopping, progress bar, diagnostics, augmentation
- *   viz/    pictures: SVG and ASCII charts
+ *   viz/    pictures: SVG and ASCII charts, heatmaps
  *   cli/    for example programs: argv flags, output folders
  */
 #ifndef NN_H
@@ -36,6 +37,8 @@ extern "C" {
 #include "nn/ops/one_hot.h"
 #include "nn/ops/similarity.h"
 #include "nn/ops/embedding.h"
+#include "nn/ops/layer_norm.h"
+#include "nn/ops/attention.h"
 
 #include "nn/net/init.h"
 #include "nn/net/linear.h"
@@ -47,6 +50,11 @@ extern "C" {
 #include "nn/net/penalty.h"
 #include "nn/net/optim.h"
 #include "nn/net/sample.h"
+#include "nn/net/layer_norm.h"
+#include "nn/net/position.h"
+#include "nn/net/attention.h"
+#include "nn/net/transformer.h"
+#include "nn/net/gpt.h"
 
 #include "nn/data/image.h"
 #include "nn/data/idx.h"
@@ -64,6 +72,7 @@ extern "C" {
 #include "nn/train/augment.h"
 
 #include "nn/viz/plot.h"
+#include "nn/viz/heatmap.h"
 
 #include "nn/cli/args.h"
 #include "nn/cli/out_path.h"

@@ -447,6 +447,44 @@ static void test_ascii_misuse(void **state) {
     EXPECT_NN_ERROR(nn_plot_ascii(NULL, &s, 1, 40, 10), "nn_plot_ascii");
 }
 
+/* ---- heatmaps -------------------------------------------------------------------------- */
+
+static void expect_rgb(const nn_tensor *img, int i, float r, float g, float b) {
+    size_t plane = (size_t)img->shape[1] * img->shape[2];
+    if (!(fabsf(img->data[i] - r) < 1e-6f && fabsf(img->data[plane + i] - g) < 1e-6f &&
+          fabsf(img->data[2 * plane + i] - b) < 1e-6f))
+        fail_msg("pixel %d: (%g, %g, %g), want (%g, %g, %g)", i, img->data[i],
+                 img->data[plane + i], img->data[2 * plane + i], r, g, b);
+}
+
+static void test_heatmap_colours(void **state) {
+    (void)state;
+    /* diverging: lo blue, 0 white, hi red, clamped beyond; NaN black */
+    nn_tensor *m = nn_from_array((float[]){-2, -1, 0, 1, 5, NAN}, NN_SHAPE(2, 3));
+    nn_tensor *img = nn_heatmap(m, -1, 1);
+    assert_int_equal(img->ndim, 3);
+    assert_int_equal(img->shape[0], 3);
+    assert_int_equal(img->shape[1], 2);
+    assert_int_equal(img->shape[2], 3);
+    expect_rgb(img, 0, 0.13f, 0.30f, 0.65f);
+    expect_rgb(img, 1, 0.13f, 0.30f, 0.65f);
+    expect_rgb(img, 2, 1, 1, 1);
+    expect_rgb(img, 3, 0.70f, 0.09f, 0.17f);
+    expect_rgb(img, 4, 0.70f, 0.09f, 0.17f);
+    expect_rgb(img, 5, 0, 0, 0);
+    nn_tensor_free(img);
+    /* sequential (lo >= 0): white at lo, dark red at hi, brighter is smaller */
+    img = nn_heatmap(m, 0, 1);
+    expect_rgb(img, 2, 1, 1, 1);
+    expect_rgb(img, 3, 0.45f, 0.05f, 0.05f);
+    nn_tensor_free(img);
+    EXPECT_NN_ERROR(nn_heatmap(m, 1, 1), "lo < hi");
+    nn_tensor *v = nn_zeros(NN_SHAPE(4));
+    EXPECT_NN_ERROR(nn_heatmap(v, 0, 1), "matrix (H, W)", "(4)");
+    nn_tensor_free(v);
+    nn_tensor_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         NN_TEST(test_svg_well_formed),
@@ -464,6 +502,7 @@ int main(void) {
         NN_TEST(test_ascii_constant_nan_and_clamp),
         NN_TEST(test_ascii_marks_per_series),
         NN_TEST(test_ascii_misuse),
+        NN_TEST(test_heatmap_colours),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,6 +137,12 @@
 /* ops/embedding.h */
 #define nn_embedding(...) NN_AT(nn_embedding(__VA_ARGS__))
 
+/* ops/layer_norm.h */
+#define nn_layer_norm(...) NN_AT(nn_layer_norm(__VA_ARGS__))
+
+/* ops/attention.h */
+#define nn_attention(...) NN_AT(nn_attention(__VA_ARGS__))
+
 /* net/init.h */
 #define nn_init_xavier(...) NN_AT(nn_init_xavier(__VA_ARGS__))
 #define nn_init_he(...) NN_AT(nn_init_he(__VA_ARGS__))
@@ -159,6 +165,28 @@
 #define nn_rnn_layer_step(...) NN_AT(nn_rnn_layer_step(__VA_ARGS__))
 #define nn_rnn_state_keep(...) NN_AT(nn_rnn_state_keep(__VA_ARGS__))
 #define nn_rnn_state_free(...) NN_AT(nn_rnn_state_free(__VA_ARGS__))
+
+/* net/layer_norm.h */
+#define nn_layer_norm_layer_new(...) NN_AT(nn_layer_norm_layer_new(__VA_ARGS__))
+#define nn_layer_norm_layer_forward(...) NN_AT(nn_layer_norm_layer_forward(__VA_ARGS__))
+
+/* net/position.h */
+#define nn_sinusoidal_positions(...) NN_AT(nn_sinusoidal_positions(__VA_ARGS__))
+
+/* net/attention.h */
+#define nn_attention_layer_new(...) NN_AT(nn_attention_layer_new(__VA_ARGS__))
+#define nn_attention_layer_forward(...) NN_AT(nn_attention_layer_forward(__VA_ARGS__))
+
+/* net/transformer.h */
+#define nn_transformer_block_new(...) NN_AT(nn_transformer_block_new(__VA_ARGS__))
+#define nn_transformer_block_forward(...) NN_AT(nn_transformer_block_forward(__VA_ARGS__))
+
+/* net/gpt.h */
+#define nn_gpt_new(...) NN_AT(nn_gpt_new(__VA_ARGS__))
+#define nn_gpt_forward(...) NN_AT(nn_gpt_forward(__VA_ARGS__))
+#define nn_gpt_generate(...) NN_AT(nn_gpt_generate(__VA_ARGS__))
+#define nn_gpt_save(...) NN_AT(nn_gpt_save(__VA_ARGS__))
+#define nn_gpt_load(...) NN_AT(nn_gpt_load(__VA_ARGS__))
 
 /* net/dropout.h */
 #define nn_dropout(...) NN_AT(nn_dropout(__VA_ARGS__))
@@ -268,6 +296,9 @@
 #define nn_aug_random_rotate(...) NN_AT(nn_aug_random_rotate(__VA_ARGS__))
 #define nn_aug_crop(...) NN_AT(nn_aug_crop(__VA_ARGS__))
 #define nn_aug_random_crop(...) NN_AT(nn_aug_random_crop(__VA_ARGS__))
+
+/* viz/heatmap.h */
+#define nn_heatmap(...) NN_AT(nn_heatmap(__VA_ARGS__))
 
 /* viz/plot.h */
 #define nn_plot_svg(...) NN_AT(nn_plot_svg(__VA_ARGS__))

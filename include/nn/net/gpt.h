@@ -1,0 +1,90 @@
+/* nn/net/gpt.h — a small GPT (生成式预训练Transformer): predict the next token.
+ *
+ *   ids (B, T) -> token vectors (B, T, C) + position vectors (T, C)     (nn/net/position.h)
+ *   -> N Transformer blocks with causal attention (B, T, C)             (nn/net/transformer.h)
+ *   -> final LayerNorm -> head: logits (B, T, V) = x Wout  (or x E^T when tied to the table E)
+ * Position t's logits are the model's guess for token t + 1, seen from tokens 0 .. t only
+ * (the causal mask), so one forward pass trains T guesses per sequence at once, and the loss
+ * is chapter 4's: nn_cross_entropy_loss(logits, targets) with targets = ids shifted by one.
+ *
+ *   nn_gpt_config cfg = {.vocab = V, .context = 64, .dim = 128, .heads = 4, .layers = 4};
+ *   nn_gpt *gpt = nn_gpt_new(&cfg);
+ *   nn_tensor *logits = nn_gpt_forward(gpt, ids, B, T);        // T <= context
+ *   nn_tensor *loss = nn_cross_entropy_loss(logits, targets);
+ *   ... nn_backward(loss), nn_optim_step on gpt->model ...
+ *   nn_gpt_free(gpt);
+ */
+#ifndef NN_NET_GPT_H
+#define NN_NET_GPT_H
+
+#include "../core/model.h"
+#include "../core/rng.h"
+#include "../data/text.h"
+#include "embedding.h"
+#include "linear.h"
+#include "position.h"
+#include "sample.h"
+#include "transformer.h"
+
+typedef struct nn_gpt_config {
+    int vocab;                   /* V: token ids 0 .. V-1 */
+    int context;                 /* the longest sequence (block size) it reads */
+    int dim;                     /* C: the width of every token vector */
+    int heads;                   /* H, dividing C */
+    int layers;                  /* N blocks */
+    int ffn;                     /* the feed-forward's hidden size; 0 = 4 C */
+    float dropout;               /* training-mode dropout after embeddings and in blocks; 0 */
+    nn_position_kind position;   /* NN_POSITION_LEARNED (the default) or _SINUSOIDAL */
+    bool untied;                 /* false: the head reuses the token table (weight tying,
+                                  * V*C parameters fewer); true: a head of its own */
+} nn_gpt_config;
+
+typedef struct nn_gpt {
+    nn_gpt_config cfg;           /* as given, ffn filled in */
+    nn_model *model;             /* every parameter */
+    nn_embedding_layer *tokens;  /* "tok.W" (V, C) */
+    nn_embedding_layer *positions;   /* "pos.W" (context, C); NULL when sinusoidal */
+    nn_transformer_block **blocks;   /* "block0" .. "block<N-1>" */
+    nn_layer_norm_layer *ln_final;   /* "ln_f" */
+    nn_tensor *head;             /* "head.W" (C, V), no bias; NULL when tied */
+} nn_gpt;
+
+/* 0 when cfg describes a model nn_gpt_new can build; otherwise -1 and, if why is not NULL,
+ * what is wrong in why[0 .. size) (for a program checking its command line). */
+int nn_gpt_config_check(const nn_gpt_config *cfg, char *why, size_t size);
+
+/* Checks the config (sizes >= 1, heads dividing dim, dropout in [0, 1)) and builds the model;
+ * NULL with nn_last_error() on a bad config. Draws its initial weights from the global
+ * generator (nn_seed first for a repeatable model). */
+nn_gpt *nn_gpt_new(const nn_gpt_config *cfg);
+void nn_gpt_free(nn_gpt *gpt);   /* NULL is fine */
+
+/* ids (B, T) row-major, every id in 0 .. V-1, 1 <= T <= context -> logits (B, T, V). */
+nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T);
+
+/* Keep each block's attention weights from the next forwards on (true) or stop (false).
+ * nn_gpt_attention_weights(gpt, l) is then block l's (B, H, T, T) from the last forward, a
+ * graph tensor (gone at nn_graph_clear); NULL when not kept or l is out of range. */
+void nn_gpt_keep_attention(nn_gpt *gpt, bool keep);
+nn_tensor *nn_gpt_attention_weights(const nn_gpt *gpt, int layer);
+
+/* Write n_new tokens after the prompt ids[0 .. n_prompt) (n_prompt >= 1) into out[0 ..
+ * n_new), sampling with s (nn/net/sample.h) from rng (NULL = the global one). Each step
+ * reads the last `context` tokens (the prompt and what it wrote so far), without gradients,
+ * in eval mode, in constant memory (a graph mark and rewind). Stops early after writing
+ * `stop` (a token id; -1 = never). Returns the number written, or -1 on bad arguments. */
+int nn_gpt_generate(nn_gpt *gpt, const int *prompt, int n_prompt, int n_new, nn_sampling s,
+                    nn_rng *rng, int stop, int *out);
+
+/* Save the config, the vocabulary and the weights into the folder dir (made if missing):
+ * dir/gpt.cfg (the config as "key = value" lines, for people and for nn_gpt_load),
+ * dir/gpt.nnvc (nn_vocab_save) and dir/gpt.nnck (nn_model_save). Each file is written
+ * whole or not at all. vocab may be NULL (a model over ids only). 0, or -1 with
+ * nn_last_error(). The vocabulary's size must equal cfg.vocab. */
+int nn_gpt_save(const nn_gpt *gpt, const nn_vocab *vocab, const char *dir);
+/* Rebuild the model described by dir/gpt.cfg and load dir/gpt.nnck into it; if vocab is
+ * not NULL, also load dir/gpt.nnvc into *vocab (its size must match). NULL on any problem,
+ * with nn_last_error() naming the file and what is wrong; nothing is left allocated. */
+nn_gpt *nn_gpt_load(const char *dir, nn_vocab **vocab);
+
+#endif
