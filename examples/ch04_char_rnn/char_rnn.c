@@ -56,69 +56,15 @@
  *
  * Writes to --out DIR (default out): char_rnn.nnck (the model, nn_model_save), char_rnn.nnvc
  * (the vocabulary, nn_vocab_save), char_rnn.cfg (one line: which network to rebuild), and
- * ch04_char_rnn_loss.svg. --generate reads the first three back and writes text from a prompt,
+ * ch04_char_rnn_loss.svg, and ch04_char_rnn_curves.csv (the loss curves, which chapter 5's
+ * tiny_gpt draws beside its own). --generate reads the first three back and writes text from a prompt,
  * offline. Exit status 1 when a file cannot be read or written.
  */
-#include <nn.h>
+#include "../common/poems.h"   /* corpus, split, baselines, rhythm: shared with chapter 5 */
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#ifndef TANG300 /* -DTANG300='"/no/such/file"' tries the synthetic fallback */
-#define TANG300 "/usr/share/games/fortunes/tang300"
-#endif
-#define VAL_FRACTION 0.1
 #define LR 2e-3f
 #define CLIP 1.0f
-#define MAX_CURVE 1024
-
-/* ---- the corpus: tang300, a file of your own, or a synthetic stand-in ------------------- */
-
-/* A made-up grammar of 5- and 7-character lines, for machines without fortunes-zh:
- *   5: adjective noun verb noun place          明月照山前
- *   7: adjective noun + the 5-character line   春江明月照山前
- * four lines a poem, "，" and "。" as in tang300, an empty line between poems. */
-static const char *const syn_adj[] = {"明", "青", "白", "寒", "清", "孤", "长", "深", "远", "红", "春", "秋"};
-static const char *const syn_noun[] = {"山", "水", "月", "花", "风", "云", "江", "雨", "雪",
-                                       "天", "鸟", "柳", "舟", "城", "人", "日", "草", "树"};
-static const char *const syn_verb[] = {"照", "落", "飞", "流", "归", "鸣", "入", "生", "满", "开"};
-static const char *const syn_place[] = {"前", "上", "中", "外", "里", "边", "头"};
-#define PICK(rng, a) (a)[nn_rng_int((rng), (int)(sizeof(a) / sizeof((a)[0])))]
-
-static nn_corpus *synthetic_corpus(int poems, uint64_t seed) {
-    nn_rng rng;
-    nn_rng_seed(&rng, seed);
-    size_t cap = (size_t)poems * 4 * 30 + 1, len = 0;
-    char *text = malloc(cap);
-    if (!text) return NULL;
-    for (int p = 0; p < poems; p++) {
-        int seven = nn_rng_int(&rng, 2);
-        for (int l = 0; l < 4; l++) {
-            const char *w[7];
-            int k = 0;
-            if (seven) w[k++] = PICK(&rng, syn_adj), w[k++] = PICK(&rng, syn_noun);
-            w[k++] = PICK(&rng, syn_adj), w[k++] = PICK(&rng, syn_noun);
-            w[k++] = PICK(&rng, syn_verb), w[k++] = PICK(&rng, syn_noun);
-            w[k++] = PICK(&rng, syn_place);
-            for (int i = 0; i < k; i++) len += (size_t)sprintf(text + len, "%s", w[i]);
-            len += (size_t)sprintf(text + len, "%s", l % 2 == 0 ? "，" : "。\n");
-        }
-        if (p + 1 < poems) text[len++] = '\n';
-    }
-    text[len] = 0;
-    nn_corpus *c = calloc(1, sizeof *c);
-    nn_corpus_entry *e = calloc(1, sizeof *e);
-    if (!c || !e) {
-        free(text), free(c), free(e);
-        return NULL;
-    }
-    e->start = 0, e->bytes = len;
-    c->text = text, c->bytes = len, c->n_entries = 1, c->entries = e;
-    for (size_t i = 0; i < len; i++) c->chars += ((unsigned char)text[i] & 0xc0) != 0x80;
-    return c;
-}
+#define MAX_CURVE POEMS_MAX_POINTS
 
 /* ---- the network --------------------------------------------------------------------- */
 
@@ -255,57 +201,6 @@ static void train(run *r, nn_cell_kind kind, int V, const settings *st, nn_token
     nn_optim_free(opt);
 }
 
-/* ---- counted baselines ---------------------------------------------------------------- */
-
-static int cmp_long(const void *a, const void *b) {
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
-}
-
-/* How often the pair key occurs in the sorted array keys[0 .. n). */
-static long pair_count(const long *keys, int n, long key) {
-    int lo = 0, hi = n;
-    while (lo < hi) { /* first index with keys[i] >= key */
-        int mid = lo + (hi - lo) / 2;
-        if (keys[mid] < key) lo = mid + 1; else hi = mid;
-    }
-    int a = lo;
-    hi = n;
-    while (lo < hi) { /* first index with keys[i] > key */
-        int mid = lo + (hi - lo) / 2;
-        if (keys[mid] <= key) lo = mid + 1; else hi = mid;
-    }
-    return lo - a;
-}
-
-typedef struct baselines {
-    double unigram, bigram_add1, bigram_interp;
-} baselines;
-
-static baselines count_baselines(nn_token_span tr, nn_token_span va, int V) {
-    long *uni = calloc((size_t)V, sizeof *uni), *first = calloc((size_t)V, sizeof *first);
-    long *pairs = malloc(sizeof(long) * (size_t)(tr.n - 1));
-    for (int i = 0; i < tr.n; i++) uni[tr.ids[i]]++;
-    for (int i = 0; i + 1 < tr.n; i++) {
-        first[tr.ids[i]]++;
-        pairs[i] = (long)tr.ids[i] * V + tr.ids[i + 1];
-    }
-    qsort(pairs, (size_t)(tr.n - 1), sizeof *pairs, cmp_long);
-    baselines b = {0, 0, 0};
-    /* Every validation target after the first character (the pairs the network predicts). */
-    for (int i = 0; i + 1 < va.n; i++) {
-        int a = va.ids[i], c = va.ids[i + 1];
-        double pu = (uni[c] + 1.0) / (tr.n + (double)V);
-        long nab = pair_count(pairs, tr.n - 1, (long)a * V + c);
-        double p1 = (nab + 1.0) / (first[a] + (double)V);
-        double pi = first[a] > 0 ? 0.5 * nab / first[a] + 0.5 * pu : pu;
-        b.unigram -= log(pu), b.bigram_add1 -= log(p1), b.bigram_interp -= log(pi);
-    }
-    b.unigram /= va.n - 1, b.bigram_add1 /= va.n - 1, b.bigram_interp /= va.n - 1;
-    free(uni), free(first), free(pairs);
-    return b;
-}
-
 /* ---- writing text ---------------------------------------------------------------------- */
 
 /* Feed the prompt (after a newline: a poem starts after an empty line), then draw up to `len`
@@ -339,43 +234,6 @@ static int generate(const charnet *n, const int *prompt, int np, int len, int li
     nn_set_grad_enabled(was);
     nn_set_training(training);
     return made;
-}
-
-static bool is_break(uint32_t cp) {
-    return cp == '\n' || cp == 0xff0c || cp == 0x3002 || cp == 0xff1f || cp == 0xff01 ||
-           cp == 0xff1b || cp == 0xff1a || cp == 0x3001 || cp == ',' || cp == '.' ||
-           cp == '?' || cp == '!' || cp == ';';
-}
-
-/* The rhythm of a text: of its complete clauses (characters between two punctuation marks or
- * line ends, at least one character), the fraction that are 5 or 7 characters long. */
-static double rhythm(const nn_vocab *v, const int *ids, int n, int *clauses) {
-    int len = -1, good = 0; /* -1: before the first break, the clause may be cut */
-    *clauses = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t cp = v->chars[ids[i]];
-        if (ids[i] != NN_VOCAB_UNK && is_break(cp)) {
-            if (len > 0) (*clauses)++, good += len == 5 || len == 7;
-            len = 0;
-        } else if (len >= 0) {
-            len++;
-        }
-    }
-    return *clauses ? (double)good / *clauses : 0.0;
-}
-
-static void print_text(const nn_vocab *v, const int *prompt, int np, const int *ids, int n) {
-    size_t size = 4 * (size_t)(np + n) + 1;
-    char *s = malloc(size), *t = malloc(size);
-    nn_vocab_decode(v, prompt, np, s, size);
-    nn_vocab_decode(v, ids, n, t, size);
-    printf("    %s", s);
-    for (char *p = t; *p; p++) {
-        putchar(*p);
-        if (*p == '\n' && p[1] && p[1] != '\n') printf("    ");
-    }
-    if (n == 0 || ids[n - 1] != nn_vocab_id(v, '\n')) putchar('\n');
-    free(s), free(t);
 }
 
 /* ---- the checkpoint: model, vocabulary, and which network to rebuild ----------------- */
@@ -438,20 +296,6 @@ static int load_all(const char *dir, charnet *n, nn_vocab **v) {
     printf("loaded %s: %s, embedding %d, hidden %d, V = %d, %zu parameters\n", path, cell, E, H,
            V, n->m->count);
     return 0;
-}
-
-/* Encode a prompt; unknown characters are kept as <unk> (shown as �) with a warning. */
-static int *encode_prompt(const nn_vocab *v, const char *prompt, int *np) {
-    *np = nn_vocab_encode(v, prompt, strlen(prompt), NULL, 0);
-    if (*np < 0) return NULL;
-    int *ids = malloc(sizeof(int) * (size_t)(*np > 0 ? *np : 1));
-    nn_vocab_encode(v, prompt, strlen(prompt), ids, (size_t)*np);
-    int unknown = 0;
-    for (int i = 0; i < *np; i++) unknown += ids[i] == NN_VOCAB_UNK;
-    if (unknown)
-        printf("note: %d character(s) of the prompt are not in the vocabulary: read as <unk>\n",
-               unknown);
-    return ids;
 }
 
 static int generate_mode(const char *dir, const char *prompt, float temperature, int top_k,
@@ -544,50 +388,16 @@ int main(int argc, char **argv) {
     cell_from_name(cell, &kind);
 
     /* ---- the corpus ---------------------------------------------------------------- */
-    nn_corpus *c;
-    const char *source;
-    bool tang = false;
-    if (file) {
-        c = nn_text_load(file);
-        if (!c) {
-            fprintf(stderr, "cannot use %s: %s\n", file, nn_last_error());
-            return 1;
-        }
-        source = file;
-    } else {
-        nn_fortunes_options fo = {.drop_titles = !titles};
-        c = nn_fortunes_load(TANG300, &fo);
-        tang = c != NULL;
-        source = tang ? TANG300 : "a synthetic corpus";
-        if (!c) {
-            printf("NOTE: %s is missing (%s)\n      (install it: apt-get install fortunes-zh, or "
-                   "scripts/deps.sh --data);\n      training on a SYNTHETIC corpus instead: "
-                   "5- and 7-character lines from a made-up grammar\n", TANG300, nn_last_error());
-            c = synthetic_corpus(quick ? 150 : 500, seed);
-            if (!c) return fprintf(stderr, "out of memory\n"), 1;
-        }
-    }
-    nn_vocab *v = nn_vocab_build(c->text, c->bytes, 0);
-    int n = nn_vocab_encode(v, c->text, c->bytes, NULL, 0);
-    if (n < 4) {
-        fprintf(stderr, "%s: %d characters are too few to learn from\n", source, n);
-        nn_vocab_free(v), nn_corpus_free(c);
+    poems po;
+    if (poems_open(&po, file, titles, quick ? 150 : 500, seed) != 0) {
+        poems_close(&po);
         return 1;
     }
-    int *ids = malloc(sizeof(int) * (size_t)n);
-    nn_vocab_encode(v, c->text, c->bytes, ids, (size_t)n);
-    nn_token_span tr, va;
-    nn_text_split(ids, n, VAL_FRACTION, &tr, &va);
+    const nn_vocab *v = po.vocab;
+    nn_token_span tr = po.train, va = po.val;
+    bool tang = po.tang;
     int V = v->size;
-    printf("corpus: %s%s, %d entries, %zu bytes, %d characters\n", source,
-           tang ? (titles ? " (titles kept)" : " (titles dropped)") : "", c->n_entries, c->bytes, n);
-    printf("vocabulary: V = %d ids (<unk> and %d characters; most frequent:", V, V - 1);
-    for (int i = 1; i <= 10 && i < V; i++) {
-        char s[8];
-        nn_vocab_decode(v, &i, 1, s, sizeof s);
-        printf(" %s", strcmp(s, "\n") == 0 ? "\\n" : s);
-    }
-    printf(")\nsplit: %d characters to train on, the last %d (10%%) to validate\n", tr.n, va.n);
+    poems_describe(&po, titles);
     if (st.B > (tr.n - 1) / st.T) st.B = (tr.n - 1) / st.T > 0 ? (tr.n - 1) / st.T : 1;
 
     /* ---- baselines ------------------------------------------------------------------ */
@@ -659,33 +469,28 @@ int main(int argc, char **argv) {
     int failed = nn_plot_svg_in(out_dir, "ch04_char_rnn_loss.svg",
                                 "Character model: loss per character (nats)", "step",
                                 "cross-entropy", svg, ns) != 0;
+    /* the curves, for chapter 5's GPT to draw beside its own */
+    static poems_curve handed[3];
+    int nh = 0;
+    for (int k = first; k <= last_k; k++, nh++) {
+        poems_curve *h = &handed[nh];
+        snprintf(h->name, sizeof h->name, "%s", nn_cell_kind_name((nn_cell_kind)k));
+        h->params = runs[k].net.m->count;
+        h->n = runs[k].npoints;
+        memcpy(h->step, runs[k].curve_step, sizeof(float) * (size_t)h->n);
+        memcpy(h->train, runs[k].curve_train, sizeof(float) * (size_t)h->n);
+        memcpy(h->val, runs[k].curve_val, sizeof(float) * (size_t)h->n);
+    }
+    failed += poems_curves_write(out_dir, "ch04_char_rnn_curves.csv", &po, handed, nh) != 0;
 
     /* ---- poems ---------------------------------------------------------------------------- */
     int nl = nn_vocab_id(v, '\n');
     nl = nl > 0 ? nl : -1;
-    char auto_prompt[64] = "";
-    if (!prompt && tang) prompt = "床前明月光";
-    int np = 0, *p = NULL;
-    if (prompt) {
-        p = encode_prompt(v, prompt, &np);
-        if (!p) {
-            fprintf(stderr, "the prompt is not valid UTF-8: %s\n", nn_last_error());
-            return 2;
-        }
-    }
-    if (np == 0) { /* the first (up to) 5 characters of a validation line */
-        int s = 0;
-        while (s < va.n - 1 && va.ids[s] != nl) s++;
-        s = s < va.n - 1 ? s + 1 : 0;
-        int k = 0;
-        while (k < 5 && s + k < va.n && va.ids[s + k] != nl) k++;
-        free(p);
-        p = malloc(sizeof(int) * 5);
-        memcpy(p, va.ids + s, sizeof(int) * (size_t)k);
-        np = k > 0 ? k : 1;
-        if (k == 0) p[0] = va.ids[0];
-        nn_vocab_decode(v, p, np, auto_prompt, sizeof auto_prompt);
-        prompt = auto_prompt;
+    char auto_prompt[64];
+    int np, *p = poems_prompt(&po, &prompt, auto_prompt, sizeof auto_prompt, &np);
+    if (!p) {
+        fprintf(stderr, "the prompt is not valid UTF-8: %s\n", nn_last_error());
+        return 2;
     }
     printf("\npoems from the prompt \"%s\" (%s, up to 4 lines):\n", prompt, nn_cell_kind_name(kind));
     static const nn_sampling kinds[] = {{0.5f, 0, 0}, {0.8f, 0, 0}, {1.0f, 0, 0}, {1.0f, 10, 0}};
@@ -735,9 +540,8 @@ int main(int argc, char **argv) {
     printf("\n");
 
     for (int k = first; k <= last_k; k++) nn_model_free(runs[k].net.m);
-    free(p), free(ids);
-    nn_vocab_free(v);
-    nn_corpus_free(c);
+    free(p);
+    poems_close(&po);
     nn_graph_release();
     return failed ? 1 : 0;
 }

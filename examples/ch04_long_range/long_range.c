@@ -40,8 +40,10 @@
  * Writes DIR/ch04_long_range_accuracy.svg (accuracy vs D, one line per cell, and chance) and
  * DIR/ch04_long_range_grad.svg (log10 of the gradient ratio vs D; the y axis shows log10
  * values, so -6 means one millionth). DIR: out by default; exit status 1 when it cannot.
- * Chapter 5 adds the Transformer to the same table and chart: the numbers are printed as a
- * plain D-by-cell table for that.
+ * --transformer adds chapter 5's model to the same tables and charts: embedding plus a learned
+ * position table (T, 16), two pre-LayerNorm blocks with 2-head causal attention (nn/net/
+ * transformer.h), a final LayerNorm, and the output at the query's position into the same
+ * linear layer. Its gradient ratio is measured at the same x (the token embedding output).
  *
  * What --full measured (seed 1, H = 32, lr 0.003): all three cells reach 100% at D = 5 and
  * 10; at D = 20 the RNN is at chance (0.12) while GRU and LSTM stay at 100%; at D = 40 and
@@ -70,8 +72,20 @@
 #define CLIP 1.0f
 #define MAX_D 8             /* distances per run */
 
-static const nn_cell_kind cells[] = {NN_CELL_RNN, NN_CELL_GRU, NN_CELL_LSTM};
-enum { N_CELLS = sizeof cells / sizeof cells[0] };
+#define TF_LAYERS 2         /* the Transformer (--transformer): blocks, heads; width EMBED */
+#define TF_HEADS 2
+
+/* The models compared: the three cells, and with --transformer chapter 5's attention. */
+typedef struct model_kind {
+    const char *name;
+    nn_cell_kind cell;
+    bool transformer;
+} model_kind;
+static const model_kind kinds[] = {
+    {"rnn", NN_CELL_RNN, false}, {"gru", NN_CELL_GRU, false}, {"lstm", NN_CELL_LSTM, false},
+    {"transformer", NN_CELL_RNN, true},
+};
+enum { MAX_MODELS = sizeof kinds / sizeof kinds[0] };
 
 /* One sequence: the symbol, D distractors, the query. ids[T], returns the symbol. */
 static int make_sequence(nn_rng *rng, int D, int *ids) {
@@ -85,14 +99,31 @@ static int make_sequence(nn_rng *rng, int D, int *ids) {
 typedef struct net {
     nn_model *m;
     nn_embedding_layer *embed;
-    nn_rnn_layer *cell;
+    nn_rnn_layer *cell;                          /* the recurrent models */
+    nn_embedding_layer *pos;                     /* the Transformer: learned positions, */
+    nn_transformer_block *blocks[TF_LAYERS];     /* blocks and a final LayerNorm */
+    nn_layer_norm_layer *ln;
     nn_linear_layer *head;
 } net;
 
-static net net_new(nn_cell_kind kind, int hidden) {
-    net n = {nn_model_new(), NULL, NULL, NULL};
+/* A recurrent model reads T steps into h_T; the Transformer (width EMBED, T positions) reads
+ * all T tokens at once, and its output at the query's position plays the role of h_T. */
+static net net_new(const model_kind *kind, int hidden, int T) {
+    net n = {.m = nn_model_new()};
     n.embed = nn_embedding_layer_new(n.m, "embed", VOCAB, EMBED, 1.0f);
-    n.cell = nn_rnn_layer_new(n.m, NULL, kind, EMBED, hidden);
+    if (kind->transformer) {
+        n.pos = nn_embedding_layer_new(n.m, "pos", T, EMBED, 1.0f);
+        for (int l = 0; l < TF_LAYERS; l++) {
+            char name[16];
+            snprintf(name, sizeof name, "block%d", l);
+            n.blocks[l] = nn_transformer_block_new(n.m, name, EMBED, TF_HEADS, 0, true, 0.0f,
+                                                   TF_LAYERS);
+        }
+        n.ln = nn_layer_norm_layer_new(n.m, "ln", EMBED);
+        hidden = EMBED;
+    } else {
+        n.cell = nn_rnn_layer_new(n.m, NULL, kind->cell, EMBED, hidden);
+    }
     n.head = nn_linear_layer_new(n.m, "head", hidden, K, NN_INIT_XAVIER);
     return n;
 }
@@ -100,10 +131,18 @@ static net net_new(nn_cell_kind kind, int hidden) {
 /* ids (B, T) -> logits (B, K); the embedding output goes to *x_out (for its gradient). */
 static nn_tensor *net_forward(const net *n, const int *ids, int B, int T, nn_tensor **x_out) {
     nn_tensor *x = nn_embedding_layer_forward(n->embed, ids, B, T);   /* (B, T, E) */
-    nn_rnn_state last;
-    nn_rnn_layer_forward(n->cell, x, NULL, &last);                    /* last.h (B, H) */
     if (x_out) *x_out = x;
-    return nn_linear_layer_forward(n->head, last.h);                  /* (B, K) */
+    if (!n->pos) {
+        nn_rnn_state last;
+        nn_rnn_layer_forward(n->cell, x, NULL, &last);                /* last.h (B, H) */
+        return nn_linear_layer_forward(n->head, last.h);              /* (B, K) */
+    }
+    int *pid = nn_arena_alloc(sizeof(int) * (size_t)T);
+    nn_position_ids(pid, 0, T);
+    nn_tensor *h = nn_add(x, nn_embedding(n->pos->W, pid, NN_SHAPE(T)));   /* (B, T, E) */
+    for (int l = 0; l < TF_LAYERS; l++) h = nn_transformer_block_forward(n->blocks[l], h);
+    h = nn_layer_norm_layer_forward(n->ln, nn_slice(h, 1, T - 1, 1));       /* (B, 1, E) */
+    return nn_linear_layer_forward(n->head, nn_reshape(h, NN_SHAPE(B, EMBED)));  /* (B, K) */
 }
 
 /* sqrt(sum over b, e of g[b, t, e]^2) for a (B, T, E) gradient */
@@ -151,11 +190,11 @@ typedef struct outcome {
 
 static double ratio(const measure *m) { return m->grad_last > 0 ? m->grad_first / m->grad_last : 0; }
 
-static void train_one(nn_cell_kind kind, int hidden, int D, int steps, float lr, uint64_t seed,
-                      const int *test_ids, const int *test_labels, outcome *o) {
+static void train_one(const model_kind *kind, int hidden, int D, int steps, float lr,
+                      uint64_t seed, const int *test_ids, const int *test_labels, outcome *o) {
     int T = D + 2;
     nn_seed(seed + 1);   /* the same initial weights for a cell at every D */
-    net n = net_new(kind, hidden);
+    net n = net_new(kind, hidden, T);
     o->params = n.m->count;
     nn_optim *adam = nn_adam_new(n.m, lr, 0.0f);
     o->init = evaluate(&n, test_ids, test_labels, T);
@@ -164,7 +203,7 @@ static void train_one(nn_cell_kind kind, int hidden, int D, int steps, float lr,
     nn_rng_seed(&rng, seed * 1000 + (uint64_t)D);   /* the same training batches for every cell */
     int *ids = malloc((size_t)BATCH * T * sizeof *ids), labels[BATCH];
     char label[32];
-    snprintf(label, sizeof label, "%s D=%d", nn_cell_kind_name(kind), D);
+    snprintf(label, sizeof label, "%s D=%d", kind->name, D);
     nn_progress bar;
     nn_progress_start(&bar, label, steps);
     double t0 = nn_seconds();
@@ -202,7 +241,7 @@ static int parse_distances(const char *s, int *ds) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = false, full = false;
+    bool quick = false, full = false, transformer = false;
     uint64_t seed = 1;
     int steps = 1000, hidden = 32;
     float lr = 0.003f;
@@ -216,6 +255,8 @@ int main(int argc, char **argv) {
                    "distances D, comma-separated (at most 8, each 1 .. 1000); without it "
                    "5,10,15 (2,6 with --quick)"),
         NN_OPT_INT("--hidden", &hidden, 1, 1024, "hidden size H of every cell"),
+        NN_OPT_FLAG("--transformer", &transformer, "add chapter 5's Transformer (2 blocks, 2 "
+                    "heads, width 16) to the comparison"),
         NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's learning rate"),
         NN_OPT_SEED(&seed),
         NN_OPT_STR("--out", &out_dir, "DIR", "folder for the two SVG pictures (made if missing)"),
@@ -240,7 +281,9 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    printf("chapter 4: long-range dependencies (长期依赖), RNN vs GRU vs LSTM\n");
+    int n_models = transformer ? MAX_MODELS : MAX_MODELS - 1;
+    printf("chapter 4: long-range dependencies (长期依赖), RNN vs GRU vs LSTM%s\n",
+           transformer ? " vs Transformer (chapter 5)" : "");
     printf("seed %llu; %s run; %d steps of Adam (lr %g, batch %d, gradient norm clipped at %g) "
            "per cell and distance\n", (unsigned long long)seed,
            quick ? "--quick" : full ? "--full" : "default (--full for D up to 80)", steps, lr,
@@ -249,12 +292,16 @@ int main(int argc, char **argv) {
            "query; T = D + 2)\n", K, N_DISTRACT);
     printf("model: ids (B, T) -> embedding (B, T, %d) -> cell, H = %d -> h_T (B, %d) -> linear "
            "(B, %d) -> cross-entropy\n", EMBED, hidden, hidden, K);
+    if (transformer)
+        printf("       Transformer: embedding + learned positions (B, T, %d) -> %d causal blocks "
+               "(%d heads) -> LayerNorm -> position T (B, %d) -> linear (B, %d)\n", EMBED,
+               TF_LAYERS, TF_HEADS, EMBED, K);
     printf("held-out: %d fresh sequences per D; chance accuracy 1/%d = %.3f, "
            "start loss ~ ln %d = %.3f\n", N_TEST, K, 1.0 / K, K, log((double)K));
     printf("gradient ratio: ||dL/dx_1|| / ||dL/dx_T||, x = the embedding output, over the "
            "held-out set\n\n");
 
-    outcome res[N_CELLS][MAX_D];
+    outcome res[MAX_MODELS][MAX_D];
     for (int j = 0; j < nd; j++) {
         int D = ds[j], T = D + 2;
         nn_rng rng;
@@ -262,90 +309,91 @@ int main(int argc, char **argv) {
         int *test_ids = malloc((size_t)N_TEST * T * sizeof *test_ids), test_labels[N_TEST];
         for (int i = 0; i < N_TEST; i++)
             test_labels[i] = make_sequence(&rng, D, test_ids + (size_t)i * T);
-        for (int c = 0; c < N_CELLS; c++) {
+        for (int c = 0; c < n_models; c++) {
             outcome *o = &res[c][j];
-            train_one(cells[c], hidden, D, steps, lr, seed, test_ids, test_labels, o);
-            printf("  %-4s D=%-3d  start loss %.3f (expected ~%.3f)  held-out loss %.3f  "
-                   "acc %.3f  %.1f ms/step\n", nn_cell_kind_name(cells[c]), D, o->init.loss,
+            train_one(&kinds[c], hidden, D, steps, lr, seed, test_ids, test_labels, o);
+            printf("  %-11s D=%-3d  start loss %.3f (expected ~%.3f)  held-out loss %.3f  "
+                   "acc %.3f  %.1f ms/step\n", kinds[c].name, D, o->init.loss,
                    log((double)K), o->trained.loss, o->trained.acc, o->ms_per_step);
         }
         free(test_ids);
     }
 
     /* ---- the tables ---------------------------------------------------------------------- */
-    printf("\nparameters (embedding %d x %d + cell + linear %d -> %d):", VOCAB, EMBED, hidden, K);
-    for (int c = 0; c < N_CELLS; c++)
-        printf("  %s %zu", nn_cell_kind_name(cells[c]), res[c][0].params);
+    printf("\nparameters (embedding %d x %d + cell + linear %d -> %d; the Transformer's at the "
+           "largest D, its position table grows with T):", VOCAB, EMBED, hidden, K);
+    for (int c = 0; c < n_models; c++)
+        printf("  %s %zu", kinds[c].name, res[c][nd - 1].params);
     printf("\n\nheld-out accuracy (chance %.3f):\n  %5s", 1.0 / K, "D");
-    for (int c = 0; c < N_CELLS; c++) printf(" %8s", nn_cell_kind_name(cells[c]));
+    for (int c = 0; c < n_models; c++) printf(" %11s", kinds[c].name);
     printf("\n");
     for (int j = 0; j < nd; j++) {
         printf("  %5d", ds[j]);
-        for (int c = 0; c < N_CELLS; c++) printf(" %8.3f", res[c][j].trained.acc);
+        for (int c = 0; c < n_models; c++) printf(" %11.3f", res[c][j].trained.acc);
         printf("\n");
     }
     printf("\ngradient ratio ||dL/dx_1|| / ||dL/dx_T|| (the symbol's step vs the query's):\n");
     printf("  %5s", "D");
-    for (int c = 0; c < N_CELLS; c++) printf(" %10s %10s", nn_cell_kind_name(cells[c]), "trained");
+    for (int c = 0; c < n_models; c++) printf(" %11s %10s", kinds[c].name, "trained");
     printf("\n  %5s", "");
-    for (int c = 0; c < N_CELLS; c++) printf(" %10s %10s", "init", "");
+    for (int c = 0; c < n_models; c++) printf(" %11s %10s", "init", "");
     printf("\n");
     for (int j = 0; j < nd; j++) {
         printf("  %5d", ds[j]);
-        for (int c = 0; c < N_CELLS; c++)
+        for (int c = 0; c < n_models; c++)
             printf(" %10.2e %10.2e", ratio(&res[c][j].init), ratio(&res[c][j].trained));
         printf("\n");
     }
     printf("\ntime per training step (ms, batch %d):\n  %5s", BATCH, "D");
-    for (int c = 0; c < N_CELLS; c++) printf(" %8s", nn_cell_kind_name(cells[c]));
+    for (int c = 0; c < n_models; c++) printf(" %11s", kinds[c].name);
     printf("\n");
     for (int j = 0; j < nd; j++) {
         printf("  %5d", ds[j]);
-        for (int c = 0; c < N_CELLS; c++) printf(" %8.2f", res[c][j].ms_per_step);
+        for (int c = 0; c < n_models; c++) printf(" %11.2f", res[c][j].ms_per_step);
         printf("\n");
     }
 
     /* ---- pictures ------------------------------------------------------------------------ */
-    float dx[MAX_D], acc[N_CELLS][MAX_D], chance[MAX_D];
-    float lg_init[N_CELLS][MAX_D], lg_trained[N_CELLS][MAX_D];
-    char names[2 * N_CELLS][32];
-    nn_series as[N_CELLS + 1], gs[2 * N_CELLS];
+    float dx[MAX_D], acc[MAX_MODELS][MAX_D], chance[MAX_D];
+    float lg_init[MAX_MODELS][MAX_D], lg_trained[MAX_MODELS][MAX_D];
+    char names[2 * MAX_MODELS][32];
+    nn_series as[MAX_MODELS + 1], gs[2 * MAX_MODELS];
     for (int j = 0; j < nd; j++) {
         dx[j] = (float)ds[j];
         chance[j] = 1.0f / K;
     }
-    for (int c = 0; c < N_CELLS; c++) {
+    for (int c = 0; c < n_models; c++) {
         for (int j = 0; j < nd; j++) {
             acc[c][j] = res[c][j].trained.acc;
             lg_init[c][j] = (float)log10(ratio(&res[c][j].init));        /* -inf for 0: skipped */
             lg_trained[c][j] = (float)log10(ratio(&res[c][j].trained));
         }
-        const char *name = nn_cell_kind_name(cells[c]);
+        const char *name = kinds[c].name;
         as[c] = (nn_series){name, dx, acc[c], nd, NN_PLOT_LINE};
         snprintf(names[2 * c], sizeof names[0], "%s at init", name);
         snprintf(names[2 * c + 1], sizeof names[0], "%s trained", name);
         gs[2 * c] = (nn_series){names[2 * c], dx, lg_init[c], nd, NN_PLOT_LINE};
         gs[2 * c + 1] = (nn_series){names[2 * c + 1], dx, lg_trained[c], nd, NN_PLOT_POINTS};
     }
-    as[N_CELLS] = (nn_series){"chance 1/8", dx, chance, nd, NN_PLOT_LINE};
+    as[n_models] = (nn_series){"chance 1/8", dx, chance, nd, NN_PLOT_LINE};
     printf("\n");
     int failed = 0;
     failed += nn_plot_svg_in(out_dir, "ch04_long_range_accuracy.svg",
                              "Remember the first token: held-out accuracy vs distance",
                              "D (distractor tokens between the symbol and the query)",
-                             "held-out accuracy", as, N_CELLS + 1) != 0;
+                             "held-out accuracy", as, n_models + 1) != 0;
     failed += nn_plot_svg_in(out_dir, "ch04_long_range_grad.svg",
                              "Gradient reaching the first token, relative to the last (log10)",
                              "D (distractor tokens between the symbol and the query)",
-                             "log10 ||dL/dx_1|| / ||dL/dx_T||", gs, 2 * N_CELLS) != 0;
+                             "log10 ||dL/dx_1|| / ||dL/dx_T||", gs, 2 * n_models) != 0;
     printf("\nheld-out accuracy vs D\n");
-    nn_plot_ascii(stdout, as, N_CELLS + 1, 44, 10);
+    nn_plot_ascii(stdout, as, n_models + 1, 44, 10);
 
     printf("result: seed=%llu steps=%d hidden=%d", (unsigned long long)seed, steps, hidden);
-    for (int c = 0; c < N_CELLS; c++) printf(" %s_params=%zu", nn_cell_kind_name(cells[c]), res[c][0].params);
-    for (int c = 0; c < N_CELLS; c++)
+    for (int c = 0; c < n_models; c++) printf(" %s_params=%zu", kinds[c].name, res[c][nd - 1].params);
+    for (int c = 0; c < n_models; c++)
         for (int j = 0; j < nd; j++) {
-            const char *name = nn_cell_kind_name(cells[c]);
+            const char *name = kinds[c].name;
             printf(" %s_acc_d%d=%.3f %s_grad_init_d%d=%.2e %s_grad_trained_d%d=%.2e", name, ds[j],
                    res[c][j].trained.acc, name, ds[j], ratio(&res[c][j].init), name, ds[j],
                    ratio(&res[c][j].trained));

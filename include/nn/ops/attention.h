@@ -8,8 +8,9 @@
  * In matrices, per (batch, head):  Y = softmax(Q K^T / sqrt(d) + mask) V.
  *
  * Why sqrt(d): with q and k of d numbers of unit size, q · k has a spread of sqrt(d); for
- * d = 64 the softmax would see gaps of 8 and more, put all the weight on one token and pass
- * back almost no gradient. Dividing brings the spread back to 1 (examples/ch05_attention).
+ * d = 64 the softmax sees gaps of 8 and more and puts most of the weight on one token, and
+ * the gradient through it shrinks (a fully saturated row passes back none: measured in
+ * examples/ch05_attention, about half at d = 64). Dividing brings the spread back to 1.
  *
  * Shapes: q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv), with the same leading axes (for
  * a Transformer (B, H): batch and head) -> y (..., Tq, dv).  With `causal`, query i sits at
