@@ -68,7 +68,7 @@ static void fuzz_init(void) {
 
 /* Make the file hold exactly data[0 .. size) and return its path (the same path each
  * time). */
-static const char *fuzz_input_path(const uint8_t *data, size_t size) {
+__attribute__((unused)) static const char *fuzz_input_path(const uint8_t *data, size_t size) {
     int fd = fuzz_fd;
     if (ftruncate(fd, 0) != 0) {
         perror("fuzz: truncating the input file");

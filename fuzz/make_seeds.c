@@ -7,6 +7,7 @@
  *     image/       PNG, BMP, TGA, JPEG, HDR (the library and stb_image_write), PGM, PPM, GIF
  *     csv/         small CSV files, each after the option byte fuzz_csv.c reads first
  *     text/        text, fortunes and vocabulary files, after the selector byte of fuzz_text.c
+ *     gpt/         gpt.cfg files: the one fuzz_gpt.c's tiny model was saved with, and variants
  *
  * Every file is rewritten on each run, so the seeds always follow the current formats. */
 #include "fuzz_model.h"
@@ -262,6 +263,32 @@ static void text_seeds(void) {
     free(bytes);
 }
 
+/* ---- gpt ------------------------------------------------------------------------------------ */
+
+/* The config of fuzz_gpt.c's tiny model (vocab 12: <unk> and the 11 characters of its text),
+ * and near misses: a line gone, a line twice, another format, a bigger model, junk values. */
+static void gpt_seeds(void) {
+    static const char good[] = "# a GPT saved by libnn\nformat = 1\nvocab = 12\ncontext = 8\n"
+                               "dim = 8\nheads = 2\nlayers = 1\nffn = 32\ntied = 1\n"
+                               "sinusoidal = 0\ndropout = 0\n";
+    spit("gpt", "good.cfg", good, sizeof good - 1);
+    static const char *const variants[][2] = {
+        {"no-dropout.cfg", "format = 1\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
+                           "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\n"},
+        {"twice.cfg", "format = 1\nvocab = 12\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
+                      "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\ndropout = 0\n"},
+        {"format2.cfg", "format = 2\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
+                        "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\ndropout = 0\n"},
+        {"huge.cfg", "format = 1\nvocab = 1073741824\ncontext = 1073741824\ndim = 65536\n"
+                     "heads = 1\nlayers = 1073741824\nffn = 0\ntied = 0\nsinusoidal = 1\n"
+                     "dropout = 0.5\n"},
+        {"junk.cfg", "format = 1\nvocab = -3\ncontext = 8x\ndim = \nheads = 2\n"
+                     "dropout = nan\n"},
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+        spit("gpt", variants[i][0], variants[i][1], strlen(variants[i][1]));
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SEED-FOLDER\n", argv[0]);
@@ -274,6 +301,7 @@ int main(int argc, char **argv) {
     image_seeds();
     csv_seeds();
     text_seeds();
+    gpt_seeds();
     nn_graph_release();
     printf("make_seeds: seeds written under %s/\n", root);
     return 0;

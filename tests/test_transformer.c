@@ -301,6 +301,9 @@ static void test_gpt_save_load(void **state) {
     assert_null(nn_gpt_load(dir, &v2));
     assert_null(v2);
     EXPECT_LAST_ERROR("gpt.cfg", "no line \"context = ...\"");
+    write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 5 6\n");
+    assert_null(nn_gpt_load(dir, NULL));
+    EXPECT_LAST_ERROR("line 2", "vocab = 5 6");
     write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 5\nvocab = 6\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("line 3", "vocab = 6");
@@ -317,6 +320,12 @@ static void test_gpt_save_load(void **state) {
                                   "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\ndropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("gpt.nnck");
+    /* a config of a huge model beside small weights: refused before anything is allocated */
+    write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 1000000\ncontext = 100000\n"
+                                  "dim = 100000\nheads = 1\nlayers = 1000\nffn = 0\ntied = 0\n"
+                                  "sinusoidal = 0\ndropout = 0\n");
+    assert_null(nn_gpt_load(dir, NULL));
+    EXPECT_LAST_ERROR("gpt.nnck", "too few for the", "do not belong together");
     assert_null(nn_gpt_load(in_dir("missing"), NULL));
     EXPECT_LAST_ERROR("missing/gpt.cfg");
 

@@ -5,6 +5,7 @@
  * Each file is written under a temporary name and renamed when complete. */
 #include "internal.h"
 #include <errno.h>
+#include <sys/stat.h>
 #include "nn/cli/out_path.h"
 #include "nn/data/checkpoint.h"
 #include "nn/net/gpt.h"
@@ -88,7 +89,9 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
         if (next) *next++ = '\0';
         if (*s == '#' || *s == '\0') continue;
         char key[32], rest[64];
-        if (sscanf(s, " %31[a-z_] = %63s", key, rest) != 2) goto bad;
+        int used = 0;   /* "key = value", nothing after it but blanks */
+        if (sscanf(s, " %31[a-z_] = %63s %n", key, rest, &used) != 2 || used == 0 || s[used])
+            goto bad;
         char *end;
         if (strcmp(key, "dropout") == 0) {
             c->dropout = strtof(rest, &end);
@@ -124,6 +127,15 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
     return 0;
 }
 
+/* How many floats the model of config c has (as nn_gpt_new builds it), in double so that a
+ * config of absurd sizes cannot overflow the sum. */
+static double parameter_count(const nn_gpt_config *c) {
+    double C = c->dim, V = c->vocab, F = c->ffn ? c->ffn : 4.0 * c->dim;
+    double block = 4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C);
+    return V * C + (c->position == NN_POSITION_LEARNED ? c->context * C : 0) +
+           c->layers * block + 2 * C + (c->untied ? C * V : 0);
+}
+
 nn_gpt *nn_gpt_load(const char *dir, nn_vocab **vocab) {
     if (vocab) *vocab = NULL;
     if (!dir) {
@@ -145,9 +157,24 @@ nn_gpt *nn_gpt_load(const char *dir, nn_vocab **vocab) {
         nn_set_last_error("nn_gpt_load: %s describes no valid model: %s", path, why);
         return NULL;
     }
+    /* The weights file must be large enough for the model before the model is built: a
+     * damaged config asking for a billion parameters is refused here, not by running out of
+     * memory. (nn_model_load then checks every name, shape and byte.) */
+    snprintf(path, sizeof path, "%s/gpt.nnck", dir);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        nn_set_last_error("nn_gpt_load: cannot read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    double floats = parameter_count(&c);
+    if (floats * 4.0 > (double)st.st_size) {
+        nn_set_last_error("nn_gpt_load: '%s' has %lld bytes, too few for the %.0f parameters of "
+                          "the model its gpt.cfg describes: the files do not belong together",
+                          path, (long long)st.st_size, floats);
+        return NULL;
+    }
     nn_gpt *g = nn_gpt_new(&c);
     if (!g) return NULL;
-    snprintf(path, sizeof path, "%s/gpt.nnck", dir);
     if (nn_model_load(g->model, path) != 0) {
         nn_gpt_free(g);
         return NULL;
