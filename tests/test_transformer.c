@@ -362,6 +362,78 @@ static void test_gpt_misuse(void **state) {
     nn_gpt_free(g);
 }
 
+/* ---- the KV cache --------------------------------------------------------------------------- */
+
+static void check_cache_matches(nn_position_kind pos) {
+    nn_gpt_config cfg = {.vocab = 13, .context = 8, .dim = 8, .heads = 2, .layers = 2,
+                         .position = pos};
+    nn_gpt *g = nn_gpt_new(&cfg);
+    randomise(g->model, 12, 0.5f);
+    int ids[2 * 7] = {1, 5, 7, 2, 12, 0, 3, 4, 4, 9, 8, 1, 6, 11};
+    nn_tensor *full = nn_keep(NULL, nn_gpt_forward(g, ids, 1, 7));   /* (1, 7, V) uncached */
+    nn_set_grad_enabled(false);
+    nn_gpt_cache *c = nn_gpt_cache_new(g, 1);
+    /* read the same 7 tokens in pieces of 3, 1 and 3: the logits of every piece are the
+     * uncached ones at those positions */
+    int pieces[3][2] = {{0, 3}, {3, 1}, {4, 3}};
+    for (int p = 0; p < 3; p++) {
+        nn_tensor *l = nn_gpt_forward_cached(g, c, ids + pieces[p][0], 1, pieces[p][1]);
+        assert_int_equal(l->shape[1], pieces[p][1]);
+        assert_floats_near(l->data, full->data + pieces[p][0] * 13, (size_t)pieces[p][1] * 13,
+                           1e-5f);
+        nn_graph_clear();
+    }
+    assert_int_equal(c->len, 7);
+    /* one more fits (context 8), then the cache is full */
+    assert_non_null(nn_gpt_forward_cached(g, c, ids, 1, 1));
+    EXPECT_NN_ERROR(nn_gpt_forward_cached(g, c, ids, 1, 1), "context", "8 cached");
+    nn_gpt_cache_reset(c);
+    assert_int_equal(c->len, 0);
+    /* two sequences at once */
+    nn_gpt_cache *c2 = nn_gpt_cache_new(g, 2);
+    nn_tensor *l2 = nn_gpt_forward_cached(g, c2, ids, 2, 7);
+    nn_set_grad_enabled(true);
+    nn_tensor *ref2 = nn_gpt_forward(g, ids, 2, 7);
+    assert_floats_near(l2->data, ref2->data, ref2->size, 1e-5f);
+    /* training uses the tape, not the cache */
+    EXPECT_NN_ERROR(nn_gpt_forward_cached(g, c, ids, 1, 1), "gradients off");
+    nn_set_grad_enabled(false);
+    EXPECT_NN_ERROR(nn_gpt_forward_cached(g, c2, ids, 1, 1), "nn_gpt_cache_new", "B = 2");
+    nn_set_grad_enabled(true);
+    nn_gpt_cache_free(c), nn_gpt_cache_free(c2);
+    nn_tensor_free(full);
+    nn_gpt_free(g);
+}
+
+static void test_gpt_kv_cache_same_logits(void **state) {
+    (void)state;
+    check_cache_matches(NN_POSITION_LEARNED);
+    check_cache_matches(NN_POSITION_SINUSOIDAL);
+}
+
+/* Generation with and without the cache writes the same tokens, also after the window (6)
+ * starts to slide. */
+static void test_gpt_generate_cache_same_tokens(void **state) {
+    (void)state;
+    nn_gpt_config cfg = {.vocab = 10, .context = 6, .dim = 8, .heads = 2, .layers = 2};
+    nn_gpt *g = nn_gpt_new(&cfg);
+    randomise(g->model, 13, 0.8f);
+    int prompt[3] = {4, 1, 7}, cached[20], plain[20];
+    nn_sampling s = {.temperature = 1.0f, .top_k = 5};
+    for (int round = 0; round < 2; round++) {
+        nn_rng r1, r2;
+        nn_rng_seed(&r1, 5 + (uint64_t)round);
+        nn_rng_seed(&r2, 5 + (uint64_t)round);
+        g->recompute = false;
+        assert_int_equal(nn_gpt_generate(g, prompt, 3, 20, s, &r1, -1, cached), 20);
+        g->recompute = true;
+        assert_int_equal(nn_gpt_generate(g, prompt, 3, 20, s, &r2, -1, plain), 20);
+        for (int i = 0; i < 20; i++) assert_int_equal(cached[i], plain[i]);
+        s.temperature = 0.0f;   /* and greedy */
+    }
+    nn_gpt_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         NN_TEST(test_attention_layer_equals_per_head_recipe),
@@ -370,6 +442,8 @@ int main(void) {
         NN_TEST(test_gpt_is_causal),
         NN_TEST(test_gpt_keeps_attention_weights),
         NN_TEST(test_gpt_generate),
+        NN_TEST(test_gpt_kv_cache_same_logits),
+        NN_TEST(test_gpt_generate_cache_same_tokens),
         IO_TEST(test_gpt_save_load),
         NN_TEST(test_gpt_misuse),
     };

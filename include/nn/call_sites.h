@@ -176,14 +176,19 @@
 /* net/attention.h */
 #define nn_attention_layer_new(...) NN_AT(nn_attention_layer_new(__VA_ARGS__))
 #define nn_attention_layer_forward(...) NN_AT(nn_attention_layer_forward(__VA_ARGS__))
+#define nn_attention_layer_forward_cached(...) NN_AT(nn_attention_layer_forward_cached(__VA_ARGS__))
 
 /* net/transformer.h */
 #define nn_transformer_block_new(...) NN_AT(nn_transformer_block_new(__VA_ARGS__))
 #define nn_transformer_block_forward(...) NN_AT(nn_transformer_block_forward(__VA_ARGS__))
+#define nn_transformer_block_forward_cached(...) NN_AT(nn_transformer_block_forward_cached(__VA_ARGS__))
 
 /* net/gpt.h */
 #define nn_gpt_new(...) NN_AT(nn_gpt_new(__VA_ARGS__))
 #define nn_gpt_forward(...) NN_AT(nn_gpt_forward(__VA_ARGS__))
+#define nn_gpt_cache_new(...) NN_AT(nn_gpt_cache_new(__VA_ARGS__))
+#define nn_gpt_forward_cached(...) NN_AT(nn_gpt_forward_cached(__VA_ARGS__))
+#define nn_gpt_cache_free(...) NN_AT(nn_gpt_cache_free(__VA_ARGS__))
 #define nn_gpt_generate(...) NN_AT(nn_gpt_generate(__VA_ARGS__))
 #define nn_gpt_save(...) NN_AT(nn_gpt_save(__VA_ARGS__))
 #define nn_gpt_load(...) NN_AT(nn_gpt_load(__VA_ARGS__))

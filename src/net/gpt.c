@@ -73,11 +73,13 @@ void nn_gpt_free(nn_gpt *gpt) {
     free(gpt);
 }
 
-static bool ids_ok(const nn_gpt *g, const int *ids, int B, int T) {
-    if (!ids || B < 1 || T < 1 || T > g->cfg.context) {
+/* B sequences of T valid ids, at positions start .. start+T-1 inside the context. */
+static bool ids_ok(const nn_gpt *g, const int *ids, int B, int T, int start) {
+    if (!ids || B < 1 || T < 1 || start + T > g->cfg.context) {
         nn_fail("nn_gpt_forward", "B >= 1 sequences of 1 .. context tokens (crop longer ones "
-                "to their last `context` tokens)", "B = %d, T = %d, context = %d, ids %s", B,
-                T, g->cfg.context, ids ? "given" : "NULL");
+                "to their last `context` tokens; reset a full cache)", "B = %d, T = %d after "
+                "%d cached, context = %d, ids %s", B, T, start, g->cfg.context,
+                ids ? "given" : "NULL");
         return false;
     }
     for (size_t i = 0; i < (size_t)B * T; i++)
@@ -89,24 +91,94 @@ static bool ids_ok(const nn_gpt *g, const int *ids, int B, int T) {
     return true;
 }
 
-nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T) {
-    NN_REQUIRE(gpt, "nn_gpt_forward");
-    if (!ids_ok(gpt, ids, B, T)) return NULL;
-    const nn_gpt_config *c = &gpt->cfg;
+/* Token plus position vectors for tokens at positions start .. start+T-1:  (B, T, C) */
+static nn_tensor *embed(nn_gpt *gpt, const int *ids, int B, int T, int start) {
     nn_tensor *pos;                                                   /* (T, C) */
     if (gpt->positions) {
         int *pid = nn_arena_alloc(sizeof(int) * (size_t)T);
-        nn_position_ids(pid, 0, T);
+        nn_position_ids(pid, start, T);
         pos = nn_embedding(gpt->positions->W, pid, NN_SHAPE(T));
     } else {
-        pos = nn_sinusoidal_positions(0, T, c->dim);
+        pos = nn_sinusoidal_positions(start, T, gpt->cfg.dim);
     }
-    nn_tensor *x = nn_add(nn_embedding_layer_forward(gpt->tokens, ids, B, T), pos);  /* (B, T, C) */
-    if (c->dropout > 0.0f) x = nn_dropout(x, c->dropout);
-    for (int l = 0; l < c->layers; l++) x = nn_transformer_block_forward(gpt->blocks[l], x);
-    x = nn_layer_norm_layer_forward(gpt->ln_final, x);                /* (B, T, C) */
-    /* logits (B, T, V) = x Wout, or x E^T with the token table E (V, C) */
+    nn_tensor *x = nn_add(nn_embedding_layer_forward(gpt->tokens, ids, B, T), pos);
+    return gpt->cfg.dropout > 0.0f ? nn_dropout(x, gpt->cfg.dropout) : x;
+}
+
+/* The final LayerNorm and the head: (B, T, C) -> logits (B, T, V) = x Wout, or x E^T with
+ * the token table E (V, C) */
+static nn_tensor *head(nn_gpt *gpt, nn_tensor *x) {
+    x = nn_layer_norm_layer_forward(gpt->ln_final, x);
     return nn_matmul(x, gpt->head ? gpt->head : nn_transpose(gpt->tokens->W));
+}
+
+nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T) {
+    NN_REQUIRE(gpt, "nn_gpt_forward");
+    if (!ids_ok(gpt, ids, B, T, 0)) return NULL;
+    nn_tensor *x = embed(gpt, ids, B, T, 0);                          /* (B, T, C) */
+    for (int l = 0; l < gpt->cfg.layers; l++) x = nn_transformer_block_forward(gpt->blocks[l], x);
+    return head(gpt, x);                                              /* (B, T, V) */
+}
+
+/* ---- the KV cache ------------------------------------------------------------------------ */
+
+nn_gpt_cache *nn_gpt_cache_new(const nn_gpt *gpt, int B) {
+    NN_REQUIRE(gpt, "nn_gpt_cache_new");
+    if (B < 1) {
+        nn_fail("nn_gpt_cache_new", "B >= 1 sequences", "B = %d", B);
+        return NULL;
+    }
+    const nn_gpt_config *c = &gpt->cfg;
+    nn_gpt_cache *cache = calloc(1, sizeof *cache);
+    if (!cache) return NULL;
+    cache->B = B;
+    cache->layers = c->layers;
+    cache->kv = calloc((size_t)c->layers, sizeof *cache->kv);
+    if (!cache->kv) {
+        free(cache);
+        return NULL;
+    }
+    for (int l = 0; l < c->layers; l++) {   /* (B, H, context, d) for keys and for values */
+        nn_kv_cache *kv = &cache->kv[l];
+        kv->capacity = c->context;
+        kv->k = nn_zeros(NN_SHAPE(B, c->heads, c->context, c->dim / c->heads));
+        kv->v = nn_zeros(NN_SHAPE(B, c->heads, c->context, c->dim / c->heads));
+    }
+    return cache;
+}
+
+void nn_gpt_cache_reset(nn_gpt_cache *cache) {
+    if (!cache) return;
+    cache->len = 0;
+    for (int l = 0; l < cache->layers; l++) cache->kv[l].len = 0;
+}
+
+void nn_gpt_cache_free(nn_gpt_cache *cache) {
+    if (!cache) return;
+    for (int l = 0; l < cache->layers; l++) {
+        nn_tensor_free(cache->kv[l].k);
+        nn_tensor_free(cache->kv[l].v);
+    }
+    free(cache->kv);
+    free(cache);
+}
+
+nn_tensor *nn_gpt_forward_cached(nn_gpt *gpt, nn_gpt_cache *cache, const int *ids, int B, int T) {
+    NN_REQUIRE(gpt, "nn_gpt_forward_cached");
+    NN_REQUIRE(cache, "nn_gpt_forward_cached");
+    if (cache->B != B || cache->layers != gpt->cfg.layers) {
+        nn_fail("nn_gpt_forward_cached", "a cache from nn_gpt_cache_new(this model, B)",
+                "the cache has B = %d and %d layers; B = %d, the model %d layers", cache->B,
+                cache->layers, B, gpt->cfg.layers);
+        return NULL;
+    }
+    if (!ids_ok(gpt, ids, B, T, cache->len)) return NULL;
+    nn_tensor *x = embed(gpt, ids, B, T, cache->len);                 /* (B, T, C) */
+    for (int l = 0; l < gpt->cfg.layers; l++)
+        x = nn_transformer_block_forward_cached(gpt->blocks[l], x, &cache->kv[l]);
+    if (!x) return NULL;
+    cache->len += T;
+    return head(gpt, x);                                              /* (B, T, V) */
 }
 
 void nn_gpt_keep_attention(nn_gpt *gpt, bool keep) {
@@ -122,6 +194,21 @@ nn_tensor *nn_gpt_attention_weights(const nn_gpt *gpt, int layer) {
     return gpt->blocks[layer]->attn->weights;
 }
 
+/* The logits of the window's last token: a full forward over the window, or with the
+ * cache only the tokens it has not read yet (all of them again after the window slid). */
+static const float *next_logits(nn_gpt *gpt, nn_gpt_cache *cache, const int *window, int have,
+                                bool slid) {
+    nn_tensor *logits;
+    if (!cache) {
+        logits = nn_gpt_forward(gpt, window, 1, have);               /* (1, have, V) */
+        return logits ? logits->data + (size_t)(have - 1) * gpt->cfg.vocab : NULL;
+    }
+    if (slid) nn_gpt_cache_reset(cache);  /* every token moved one position: start again */
+    int fresh = have - cache->len;
+    logits = nn_gpt_forward_cached(gpt, cache, window + cache->len, 1, fresh);  /* (1, fresh, V) */
+    return logits ? logits->data + (size_t)(fresh - 1) * gpt->cfg.vocab : NULL;
+}
+
 int nn_gpt_generate(nn_gpt *gpt, const int *prompt, int n_prompt, int n_new, nn_sampling s,
                     nn_rng *rng, int stop, int *out) {
     NN_REQUIRE_OR(gpt, "nn_gpt_generate", -1);
@@ -132,26 +219,32 @@ int nn_gpt_generate(nn_gpt *gpt, const int *prompt, int n_prompt, int n_new, nn_
     }
     int C = gpt->cfg.context, V = gpt->cfg.vocab;
     int *window = malloc(sizeof(int) * (size_t)C);   /* the last C tokens seen */
-    if (!window) return -1;
+    nn_gpt_cache *cache = gpt->recompute ? NULL : nn_gpt_cache_new(gpt, 1);
+    if (!window || (!gpt->recompute && !cache)) {
+        free(window);
+        nn_gpt_cache_free(cache);
+        return -1;
+    }
     int have = n_prompt < C ? n_prompt : C;
     memcpy(window, prompt + n_prompt - have, sizeof(int) * (size_t)have);
-    bool grad = nn_set_grad_enabled(false), training = nn_set_training(false);
+    bool grad = nn_set_grad_enabled(false), training = nn_set_training(false), slid = false;
     nn_graph_mark_t start = nn_graph_mark();
     int made = 0;
     while (made < n_new) {
-        nn_tensor *logits = nn_gpt_forward(gpt, window, 1, have);    /* (1, have, V) */
-        if (!logits) { made = -1; break; }
-        int next = nn_sample_row(logits->data + (size_t)(have - 1) * V, V, s, rng);
+        const float *row = next_logits(gpt, cache, window, have, slid);
+        int next = row ? nn_sample_row(row, V, s, rng) : -1;
         nn_graph_rewind(start);
         if (next < 0) { made = -1; break; }
         out[made++] = next;
-        if (have == C) memmove(window, window + 1, sizeof(int) * (size_t)(C - 1));
+        slid = have == C;
+        if (slid) memmove(window, window + 1, sizeof(int) * (size_t)(C - 1));
         else have++;
         window[have - 1] = next;
         if (next == stop) break;
     }
     nn_set_training(training);
     nn_set_grad_enabled(grad);
+    nn_gpt_cache_free(cache);
     free(window);
     return made;
 }

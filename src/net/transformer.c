@@ -41,12 +41,26 @@ static nn_tensor *residual(nn_tensor *x, nn_tensor *update, float p) {
     return nn_add(x, p > 0.0f ? nn_dropout(update, p) : update);
 }
 
-nn_tensor *nn_transformer_block_forward(nn_transformer_block *b, nn_tensor *x) {
-    NN_REQUIRE(b, "nn_transformer_block_forward");
+/* Both forwards: cache NULL is training's (the tape), otherwise inference with a KV cache. */
+static nn_tensor *block_forward(nn_transformer_block *b, nn_tensor *x, nn_kv_cache *cache) {
     /* x = x + Attention(LN1(x))                          (B, T, C) */
-    nn_tensor *a = nn_attention_layer_forward(b->attn, nn_layer_norm_layer_forward(b->ln1, x));
+    nn_tensor *n1 = nn_layer_norm_layer_forward(b->ln1, x);
+    nn_tensor *a = cache ? nn_attention_layer_forward_cached(b->attn, n1, cache)
+                         : nn_attention_layer_forward(b->attn, n1);
     x = residual(x, a, b->dropout);
     /* x = x + GELU(LN2(x) W1 + b1) W2 + b2               (B, T, C) -> (B, T, F) -> (B, T, C) */
     nn_tensor *h = nn_gelu_tanh(nn_linear_layer_forward(b->fc, nn_layer_norm_layer_forward(b->ln2, x)));
     return residual(x, nn_linear_layer_forward(b->proj, h), b->dropout);
+}
+
+nn_tensor *nn_transformer_block_forward(nn_transformer_block *b, nn_tensor *x) {
+    NN_REQUIRE(b, "nn_transformer_block_forward");
+    return block_forward(b, x, NULL);
+}
+
+nn_tensor *nn_transformer_block_forward_cached(nn_transformer_block *b, nn_tensor *x,
+                                               nn_kv_cache *cache) {
+    NN_REQUIRE(b, "nn_transformer_block_forward_cached");
+    NN_REQUIRE(cache, "nn_transformer_block_forward_cached");
+    return block_forward(b, x, cache);
 }

@@ -33,10 +33,29 @@ typedef struct nn_attention_layer {
     nn_tensor *weights;
 } nn_attention_layer;
 
+/* A KV cache (键值缓存) for one layer, for generation: the keys and values of the tokens
+ * already read, so that each new token computes only its own q, k, v and attends to the
+ * stored ones, instead of recomputing the whole window. Without it, writing n tokens costs
+ * about n times the work of one forward over the window; with it, one token's worth each.
+ *   k, v   (B, H, capacity, d), tensors the cache owns; rows 0 .. len-1 are filled */
+typedef struct nn_kv_cache {
+    nn_tensor *k, *v;
+    int len, capacity;
+} nn_kv_cache;
+
 /* dim % heads == 0. The weights start normal(0, 0.02) (GPT-2's), the biases at 0. */
 nn_attention_layer *nn_attention_layer_new(nn_model *m, const char *name, int dim, int heads,
                                            bool causal);
 /* x (B, T, C) -> (B, T, C) */
 nn_tensor *nn_attention_layer_forward(nn_attention_layer *layer, nn_tensor *x);
+
+/* Inference with a cache: x (B, T, C) holds the T tokens after the cache->len ones already
+ * read (positions len .. len+T-1). Their k and v are appended to the cache; their queries
+ * attend to all len + T keys (causal: each to the ones up to its own position). Returns
+ * (B, T, C), the same numbers as the uncached forward over the whole sequence gives at those
+ * positions. Needs len + T <= capacity and gradients off (nn_set_grad_enabled(false)): the
+ * cache holds plain numbers, not the tape's history. The cache's B must match x's. */
+nn_tensor *nn_attention_layer_forward_cached(nn_attention_layer *layer, nn_tensor *x,
+                                             nn_kv_cache *cache);
 
 #endif

@@ -47,6 +47,7 @@ typedef struct nn_gpt {
     nn_transformer_block **blocks;   /* "block0" .. "block<N-1>" */
     nn_layer_norm_layer *ln_final;   /* "ln_f" */
     nn_tensor *head;             /* "head.W" (C, V), no bias; NULL when tied */
+    bool recompute;              /* nn_gpt_generate without the KV cache (false) */
 } nn_gpt;
 
 /* 0 when cfg describes a model nn_gpt_new can build; otherwise -1 and, if why is not NULL,
@@ -62,6 +63,31 @@ void nn_gpt_free(nn_gpt *gpt);   /* NULL is fine */
 /* ids (B, T) row-major, every id in 0 .. V-1, 1 <= T <= context -> logits (B, T, V). */
 nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T);
 
+/* ---- generation with a KV cache (键值缓存) ------------------------------------------------
+ * Writing one token after another, an uncached model recomputes every position of the window
+ * for each new token. The cache keeps every block's keys and values of the tokens read so
+ * far, so each new token costs one position's work:
+ *   nn_gpt_cache *c = nn_gpt_cache_new(gpt, 1);
+ *   logits = nn_gpt_forward_cached(gpt, c, prompt, 1, n);     // (1, n, V), fills the cache
+ *   logits = nn_gpt_forward_cached(gpt, c, &next, 1, 1);      // (1, 1, V): position n
+ * The logits are those of nn_gpt_forward over the whole sequence (tests/test_transformer.c).
+ * The cache holds at most `context` tokens: with absolute positions, sliding the window by
+ * one moves every token to a new position, so a full window is recomputed (nn_gpt_generate
+ * does that). Gradients must be off. */
+typedef struct nn_gpt_cache {
+    int B;                 /* sequences */
+    int len;               /* tokens read so far (the next one sits at position len) */
+    int layers;
+    nn_kv_cache *kv;       /* one per block, capacity = context */
+} nn_gpt_cache;
+
+nn_gpt_cache *nn_gpt_cache_new(const nn_gpt *gpt, int B);
+void nn_gpt_cache_reset(nn_gpt_cache *cache);   /* forget every token (len = 0) */
+void nn_gpt_cache_free(nn_gpt_cache *cache);    /* NULL is fine */
+/* ids (B, T): the T tokens after the cache->len already read; cache->len + T <= context.
+ * Returns their logits (B, T, V) and appends them to the cache. */
+nn_tensor *nn_gpt_forward_cached(nn_gpt *gpt, nn_gpt_cache *cache, const int *ids, int B, int T);
+
 /* Keep each block's attention weights from the next forwards on (true) or stop (false).
  * nn_gpt_attention_weights(gpt, l) is then block l's (B, H, T, T) from the last forward, a
  * graph tensor (gone at nn_graph_clear); NULL when not kept or l is out of range. */
@@ -70,9 +96,11 @@ nn_tensor *nn_gpt_attention_weights(const nn_gpt *gpt, int layer);
 
 /* Write n_new tokens after the prompt ids[0 .. n_prompt) (n_prompt >= 1) into out[0 ..
  * n_new), sampling with s (nn/net/sample.h) from rng (NULL = the global one). Each step
- * reads the last `context` tokens (the prompt and what it wrote so far), without gradients,
- * in eval mode, in constant memory (a graph mark and rewind). Stops early after writing
- * `stop` (a token id; -1 = never). Returns the number written, or -1 on bad arguments. */
+ * sees the last `context` tokens (the prompt and what it wrote so far), without gradients,
+ * in eval mode, in constant memory (a graph mark and rewind), with a KV cache unless
+ * gpt->recompute is set (then every step runs nn_gpt_forward over the window: the same
+ * tokens, slower; for comparison). Stops early after writing `stop` (a token id; -1 =
+ * never). Returns the number written, or -1 on bad arguments. */
 int nn_gpt_generate(nn_gpt *gpt, const int *prompt, int n_prompt, int n_new, nn_sampling s,
                     nn_rng *rng, int stop, int *out);
 

@@ -32,5 +32,9 @@ nn_transformer_block *nn_transformer_block_new(nn_model *m, const char *name, in
                                                int ffn, bool causal, float dropout, int layers);
 /* x (B, T, C) -> (B, T, C) */
 nn_tensor *nn_transformer_block_forward(nn_transformer_block *block, nn_tensor *x);
+/* The same for inference with a KV cache: x holds the tokens after the cache->len ones
+ * already read (nn_attention_layer_forward_cached); gradients off. */
+nn_tensor *nn_transformer_block_forward_cached(nn_transformer_block *block, nn_tensor *x,
+                                               nn_kv_cache *cache);
 
 #endif
