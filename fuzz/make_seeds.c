@@ -8,6 +8,8 @@
  *     csv/         small CSV files, each after the option byte fuzz_csv.c reads first
  *     text/        text, fortunes and vocabulary files, after the selector byte of fuzz_text.c
  *     gpt/         gpt.cfg files: the one fuzz_gpt.c's tiny model was saved with, and variants
+ *     bpe/         tokenizer files (NNBP) trained on fuzz_bpe.c's text, and damaged copies
+ *     vector_index/ vector index files (NNVX): a few poems, an empty index, 1-D, damaged
  *
  * Every file is rewritten on each run, so the seeds always follow the current formats. */
 #include "fuzz_model.h"
@@ -289,6 +291,71 @@ static void gpt_seeds(void) {
         spit("gpt", variants[i][0], variants[i][1], strlen(variants[i][1]));
 }
 
+/* ---- vector_index ----------------------------------------------------------------------- */
+
+static void save_index(nn_vector_index *ix, const char *name) {
+    const char *path = seed_path("vector_index", name);
+    if (nn_vector_index_save(ix, path) != 0) die("cannot save", path);
+    nn_vector_index_free(ix);
+}
+
+static void vector_index_seeds(void) {
+    static const char *const docs[] = {"《静夜思》李白\n床前明月光，疑是地上霜。",
+                                       "An English line.", ""};
+    static const float vecs[3][4] = {{1, 2, 3, 4}, {-1, 0.5f, 0, 2}, {0, 0, 1e-3f, 0}};
+    nn_vector_index *ix = nn_vector_index_new(4);
+    for (int i = 0; i < 3; i++)
+        if (nn_vector_index_add(ix, vecs[i], docs[i], strlen(docs[i]), 5 - 7 * i) != i)
+            die("cannot add to", "vector_index/poems.nnvx");
+    save_index(ix, "poems.nnvx");
+    save_index(nn_vector_index_new(2), "empty.nnvx");
+    ix = nn_vector_index_new(1);
+    nn_vector_index_add(ix, (const float[]){2}, "+", 1, 1);
+    nn_vector_index_add(ix, (const float[]){-3}, "-", 1, -1);
+    save_index(ix, "one-dim.nnvx");
+
+    size_t len = 0;
+    unsigned char *b = slurp(seed_path("vector_index", "poems.nnvx"), &len);
+    spit("vector_index", "poems-short.nnvx", b, len - 5);
+    b[len / 2] ^= 0x20; /* the checksum no longer agrees */
+    spit("vector_index", "poems-bad-crc.nnvx", b, len);
+    free(b);
+    /* a header that lists two billion entries of 65536 dimensions, in 20 bytes */
+    static const unsigned char huge[20] = {'N', 'N', 'V', 'X', 1, 0, 0, 0, 0, 0, 1, 0,
+                                           0xff, 0xff, 0xff, 0x7f};
+    spit("vector_index", "huge-count.nnvx", huge, sizeof huge);
+}
+
+/* ---- bpe ------------------------------------------------------------------------------------ */
+
+/* Tokenizers of fuzz_bpe.c's own text (so that what loads meets every character it encodes):
+ * characters only, a few merges, every merge; one of "aaabdaaabac"; cut and changed copies. */
+static void bpe_seeds(void) {
+    static const char text[] = "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n"
+                               "The moon, the moon is bright.\n明月 moon 😀\n";
+    nn_vocab *v = nn_vocab_build(text, sizeof text - 1, 0);
+    const int sizes[] = {v->size, v->size + 3, NN_BPE_MAX_SIZE};
+    const char *names[] = {"chars.nnbp", "few.nnbp", "all.nnbp"};
+    nn_vocab_free(v);
+    for (int i = 0; i < 3; i++) {
+        nn_bpe *bpe = nn_bpe_train(text, sizeof text - 1, sizes[i]);
+        const char *path = seed_path("bpe", names[i]);
+        if (!bpe || nn_bpe_save(bpe, path) != 0) die("cannot write", path);
+        nn_bpe_free(bpe);
+    }
+    nn_bpe *bpe = nn_bpe_train("aaabdaaabac", 11, 100);
+    const char *path = seed_path("bpe", "textbook.nnbp");
+    if (!bpe || nn_bpe_save(bpe, path) != 0) die("cannot write", path);
+    nn_bpe_free(bpe);
+
+    size_t len = 0;
+    unsigned char *b = slurp(seed_path("bpe", "all.nnbp"), &len);
+    spit("bpe", "all-short.nnbp", b, len - 5);
+    b[len - 8] ^= 0x01; /* the last merge's count: only the checksum can tell */
+    spit("bpe", "all-bad-crc.nnbp", b, len);
+    free(b);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SEED-FOLDER\n", argv[0]);
@@ -302,6 +369,8 @@ int main(int argc, char **argv) {
     csv_seeds();
     text_seeds();
     gpt_seeds();
+    bpe_seeds();
+    vector_index_seeds();
     nn_graph_release();
     printf("make_seeds: seeds written under %s/\n", root);
     return 0;

@@ -62,9 +62,11 @@ extern "C" {
 #include "nn/data/text.h"
 #include "nn/data/text_corpus.h"
 #include "nn/data/text_batch.h"
+#include "nn/data/bpe.h"
 #include "nn/data/csv.h"
 #include "nn/data/fashion_mnist.h"
 #include "nn/data/checkpoint.h"
+#include "nn/data/vector_index.h"
 
 #include "nn/train/early_stop.h"
 #include "nn/train/progress.h"

@@ -262,6 +262,15 @@
 #define nn_text_stream_next(...) NN_AT(nn_text_stream_next(__VA_ARGS__))
 #define nn_text_stream_reset(...) NN_AT(nn_text_stream_reset(__VA_ARGS__))
 
+/* data/bpe.h */
+#define nn_bpe_train(...) NN_AT(nn_bpe_train(__VA_ARGS__))
+#define nn_bpe_size(...) NN_AT(nn_bpe_size(__VA_ARGS__))
+#define nn_bpe_encode(...) NN_AT(nn_bpe_encode(__VA_ARGS__))
+#define nn_bpe_decode(...) NN_AT(nn_bpe_decode(__VA_ARGS__))
+#define nn_bpe_token(...) NN_AT(nn_bpe_token(__VA_ARGS__))
+#define nn_bpe_save(...) NN_AT(nn_bpe_save(__VA_ARGS__))
+#define nn_bpe_load(...) NN_AT(nn_bpe_load(__VA_ARGS__))
+
 /* data/csv.h */
 #define nn_csv_load(...) NN_AT(nn_csv_load(__VA_ARGS__))
 
@@ -271,6 +280,18 @@
 /* data/checkpoint.h */
 #define nn_model_save(...) NN_AT(nn_model_save(__VA_ARGS__))
 #define nn_model_load(...) NN_AT(nn_model_load(__VA_ARGS__))
+
+/* data/vector_index.h */
+#define nn_vector_index_new(...) NN_AT(nn_vector_index_new(__VA_ARGS__))
+#define nn_vector_index_dim(...) NN_AT(nn_vector_index_dim(__VA_ARGS__))
+#define nn_vector_index_count(...) NN_AT(nn_vector_index_count(__VA_ARGS__))
+#define nn_vector_index_add(...) NN_AT(nn_vector_index_add(__VA_ARGS__))
+#define nn_vector_index_search(...) NN_AT(nn_vector_index_search(__VA_ARGS__))
+#define nn_vector_index_text(...) NN_AT(nn_vector_index_text(__VA_ARGS__))
+#define nn_vector_index_tag(...) NN_AT(nn_vector_index_tag(__VA_ARGS__))
+#define nn_vector_index_vector(...) NN_AT(nn_vector_index_vector(__VA_ARGS__))
+#define nn_vector_index_save(...) NN_AT(nn_vector_index_save(__VA_ARGS__))
+#define nn_vector_index_load(...) NN_AT(nn_vector_index_load(__VA_ARGS__))
 
 /* train/early_stop.h */
 #define nn_early_stop_new(...) NN_AT(nn_early_stop_new(__VA_ARGS__))
