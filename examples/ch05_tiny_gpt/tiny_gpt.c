@@ -16,11 +16,14 @@
  * character to one 30 positions back is one step long, not 30 (chapter 4's long-range problem).
  * Training: random windows from the training text (nn_text_random_batch), AdamW (lr 1e-3,
  * weight decay 0.1 on the matrices), gradient clipping at 1.0, the validation loss every few
- * steps on non-overlapping windows of the validation text, best weights kept (early stopping).
+ * steps (windows overlapping by half, so that every character is predicted from at least T/2
+ * before it), best weights kept (early stopping).
  *
- * If chapter 4's char_rnn ran before with the same --out folder (char_rnn --full --compare
- * --out DIR), its curves (DIR/ch04_char_rnn_curves.csv) are drawn beside the GPT's and its
- * best validation losses printed in one table, provided the text and split are the same.
+ * If chapter 4's char_rnn ran before with the same --out folder (any run writes its curves;
+ * char_rnn --compare all three cells'), its curves (DIR/ch04_char_rnn_curves.csv) are drawn
+ * beside the GPT's and its best validation losses printed in one table, provided the text
+ * and split are the same. (The RNN reads the validation text as one stream, its state carried
+ * from the start; the GPT sees at most T characters back.)
  *
  *   tiny_gpt [--quick | --full] [FILE] [--titles] [--steps N] [--dim C] [--heads H]
  *            [--layers N] [--context T] [--batch B] [--dropout P] [--position KIND]
@@ -47,18 +50,24 @@ typedef struct settings {
     int B, steps, eval_every, patience;
 } settings;
 
-/* Mean loss over a span read as non-overlapping windows of T (the last one may be shorter),
- * in eval mode without the tape. Each position sees the window's earlier ones only. */
+/* Mean loss over a span, in eval mode without the tape. Windows of T characters overlap by
+ * half: a window starting at s scores only its second half (the first window all of it), so
+ * every character is predicted once, from at least T/2 characters before it, never from
+ * nothing. (Non-overlapping windows would score the first character of each window from no
+ * context at all, which no RNN reading the text as a stream suffers from.) */
 static double span_loss(nn_gpt *g, nn_token_span span) {
     bool grad = nn_set_grad_enabled(false), training = nn_set_training(false);
-    int T = g->cfg.context;
+    int T = g->cfg.context, V = g->cfg.vocab, half = T / 2 > 0 ? T / 2 : 1;
     double total = 0.0;
     long count = 0;
-    for (int s = 0; s + 1 < span.n; s += T) {
-        int t = span.n - 1 - s < T ? span.n - 1 - s : T;
+    for (int s = 0, scored = 0; scored < span.n - 1; s += half) {
+        int t = span.n - 1 - s < T ? span.n - 1 - s : T;              /* window [s, s + t) */
         nn_tensor *logits = nn_gpt_forward(g, span.ids + s, 1, t);   /* (1, t, V) */
-        total += (double)nn_item(nn_cross_entropy_loss(logits, span.ids + s + 1)) * t;
-        count += t;
+        nn_tensor *lp = nn_log_softmax(logits);
+        for (int i = scored - s; i < t; i++)                         /* the positions not yet scored */
+            total -= lp->data[(size_t)i * V + span.ids[s + i + 1]];
+        count += t - (scored - s);
+        scored = s + t;
         nn_graph_clear();
     }
     nn_set_grad_enabled(grad);
@@ -314,7 +323,7 @@ int main(int argc, char **argv) {
     printf("\nnetwork: ids (B, T) -> token + %s position vectors (B, T, %d) -> %d block%s of "
            "%d-head causal attention\n  and feed-forward (%d -> %d -> %d) -> LayerNorm -> "
            "logits (B, T, %d)%s\n", nn_position_kind_name(cf->position), cf->dim, cf->layers,
-           cf->layers > 1 ? "s" : "", cf->heads, cf->dim, 4 * cf->dim, cf->dim, V,
+           cf->layers > 1 ? "s" : "", cf->heads, cf->dim, cf->ffn ? cf->ffn : 4 * cf->dim, cf->dim, V,
            cf->untied ? "" : " (head tied to the token table)");
     printf("training: B = %d random windows of T = %d, AdamW lr %g (weight decay %g), clip "
            "%.1f, up to %d steps,\n  validation every %d steps, best weights kept (patience %d "
@@ -344,9 +353,9 @@ int main(int argc, char **argv) {
     printf("  %-6s %10zu %8.3f   (train %.3f)\n", "gpt", r.gpt->model->count, r.val, r.train);
     printf("  %-6s %10s %8.3f\n", "bigram", "-", base.bigram_interp);
     if (nr <= 0)
-        printf("  (no chapter 4 curves: %s is %s; run char_rnn --compare --out %s first,\n"
-               "   with the same FILE and --full setting, to see them here)\n", csv, why_not,
-               out_dir);
+        printf("  (no chapter 4 curves: %s is %s; run char_rnn [--compare] --out %s\n"
+               "   first, with the same FILE and --full setting, to see them here)\n", csv,
+               why_not, out_dir);
 
     nn_series svg[POEMS_MAX_CURVES + 4];
     int ns = 0;
@@ -355,14 +364,14 @@ int main(int argc, char **argv) {
         snprintf(names[k], sizeof names[k], "%.15s validation (ch. 4)", rnn[k].name);
         svg[ns++] = (nn_series){names[k], rnn[k].step, rnn[k].val, rnn[k].n, NN_PLOT_LINE};
     }
-    svg[ns++] = (nn_series){"gpt validation", r.curve.step, r.curve.val, r.curve.n, NN_PLOT_LINE};
     svg[ns++] = (nn_series){"gpt train", r.curve.step, r.curve.train, r.curve.n, NN_PLOT_LINE};
+    svg[ns++] = (nn_series){"gpt validation", r.curve.step, r.curve.val, r.curve.n, NN_PLOT_LINE};
     float bx[2] = {0, (float)r.steps}, bb[2] = {(float)base.bigram_interp, (float)base.bigram_interp};
     svg[ns++] = (nn_series){"bigram (interpolated)", bx, bb, 2, NN_PLOT_LINE};
     int failed = nn_plot_svg_in(out_dir, "ch05_tiny_gpt_loss.svg",
                                 "Tiny GPT beside chapter 4: loss per character (nats)", "step",
                                 "cross-entropy", svg, ns) != 0;
-    printf("\ngpt: validation (*) and train (o) loss per step\n");
+    printf("\ngpt: train (*) and validation (o) loss per step\n");
     nn_plot_ascii(stdout, svg + nr, 2, 60, 12);
 
     /* ---- poems ------------------------------------------------------------------------------- */

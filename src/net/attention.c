@@ -106,8 +106,9 @@ nn_tensor *nn_attention_layer_forward_cached(nn_attention_layer *layer, nn_tenso
                 "inference, training uses nn_attention_layer_forward", "gradients are on");
         return NULL;
     }
-    if (!cache->k || cache->k->shape[0] != B || cache->k->shape[1] != layer->heads ||
-        cache->k->shape[3] != layer->head_dim || cache->len + T > cache->capacity) {
+    if (!cache->k || !cache->v || cache->k->shape[0] != B || cache->k->shape[1] != layer->heads ||
+        cache->k->shape[3] != layer->head_dim || cache->v->size != cache->k->size ||
+        cache->len + T > cache->capacity) {
         nn_fail(op, "a cache made for this layer and batch size, with room for the new tokens "
                 "(nn_gpt_cache_reset when full)", "B = %d, T = %d, cache len %d of capacity %d",
                 B, T, cache->len, cache->capacity);

@@ -9,7 +9,8 @@
  *   PE[t, 2i]   = sin(t / 10000^(2i / dim))
  *   PE[t, 2i+1] = cos(t / 10000^(2i / dim))
  * Each pair of columns turns at its own speed, from one turn every 2π positions (i = 0) to
- * one every 2π·10000 (the last pair): like the hands of a clock, together they tell every
+ * one every 2π·10000^((dim-2)/dim) (the last pair; 47,117 positions for dim 64): like the
+ * hands of a clock, together they tell every
  * position apart, and PE[t + k] is a rotation of PE[t], the same for every t.
  *
  * Learned (GPT-2): a second embedding table (context, dim) whose row t is position t's

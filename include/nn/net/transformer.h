@@ -4,7 +4,7 @@
  *   x = x + FeedForward(LayerNorm2(x))      each token thinks on its own
  *   FeedForward(x) = GELU(x W1 + b1) W2 + b2      (C -> F -> C, F = 4C usually)
  *
- * The "x +" are residual connections (残差连接, chapter 3's ResNet idea): each block adds a
+ * The "x +" are residual connections (残差连接, the idea of ResNet, He et al. 2015): each block adds a
  * correction to the stream instead of replacing it, so the gradient reaches the first block
  * undiminished through the sums, and a deep stack trains. LayerNorm before each part keeps
  * the numbers it sees at unit scale, whatever the stream has grown to.
