@@ -159,6 +159,7 @@ static void check_gpt_grad(nn_position_kind pos, bool untied) {
     size_t want = V * C + (pos == NN_POSITION_LEARNED ? 5 * C : 0) + 2 * per_block + 2 * C +
                   (untied ? C * V : 0);
     assert_int_equal(m->count, want);
+    assert_true(nn_gpt_config_parameters(&g->cfg) == (double)m->count);
     nn_gpt_free(g);
 }
 

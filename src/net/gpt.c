@@ -31,6 +31,17 @@ int nn_gpt_config_check(const nn_gpt_config *c, char *why, size_t size) {
     return -1;
 }
 
+/* Count as nn_gpt_new builds them (tests/test_transformer.c checks it against built models):
+ *   tokens V*C, positions context*C (learned only), per block 2 LayerNorms 4C, qkv 3C*C + 3C,
+ *   out C*C + C, fc C*F + F, proj F*C + C; the final LayerNorm 2C; an untied head C*V. */
+double nn_gpt_config_parameters(const nn_gpt_config *c) {
+    if (!c) return 0.0;
+    double C = c->dim, V = c->vocab, F = c->ffn ? c->ffn : 4.0 * c->dim;
+    double block = 4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C);
+    return V * C + (c->position == NN_POSITION_LEARNED ? (double)c->context * C : 0) +
+           c->layers * block + 2 * C + (c->untied ? C * V : 0);
+}
+
 nn_gpt *nn_gpt_new(const nn_gpt_config *cfg) {
     char why[256];
     if (nn_gpt_config_check(cfg, why, sizeof why) != 0) {

@@ -127,15 +127,6 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
     return 0;
 }
 
-/* How many floats the model of config c has (as nn_gpt_new builds it), in double so that a
- * config of absurd sizes cannot overflow the sum. */
-static double parameter_count(const nn_gpt_config *c) {
-    double C = c->dim, V = c->vocab, F = c->ffn ? c->ffn : 4.0 * c->dim;
-    double block = 4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C);
-    return V * C + (c->position == NN_POSITION_LEARNED ? c->context * C : 0) +
-           c->layers * block + 2 * C + (c->untied ? C * V : 0);
-}
-
 nn_gpt *nn_gpt_load(const char *dir, nn_vocab **vocab) {
     if (vocab) *vocab = NULL;
     if (!dir) {
@@ -166,7 +157,7 @@ nn_gpt *nn_gpt_load(const char *dir, nn_vocab **vocab) {
         nn_set_last_error("nn_gpt_load: cannot read '%s': %s", path, strerror(errno));
         return NULL;
     }
-    double floats = parameter_count(&c);
+    double floats = nn_gpt_config_parameters(&c);
     if (floats * 4.0 > (double)st.st_size) {
         nn_set_last_error("nn_gpt_load: '%s' has %lld bytes, too few for the %.0f parameters of "
                           "the model its gpt.cfg describes: the files do not belong together",

@@ -54,6 +54,11 @@ typedef struct nn_gpt {
  * what is wrong in why[0 .. size) (for a program checking its command line). */
 int nn_gpt_config_check(const nn_gpt_config *cfg, char *why, size_t size);
 
+/* The number of parameters (floats) the model of cfg has, from the formula in src/net/gpt.c,
+ * without building it: as a double, so that the configs of real models (GPT-2's 124 million,
+ * 7 billion) fit too. Memory is this times the bytes per number (4 for float32). */
+double nn_gpt_config_parameters(const nn_gpt_config *cfg);
+
 /* Checks the config (sizes >= 1, heads dividing dim, dropout in [0, 1)) and builds the model;
  * NULL with nn_last_error() on a bad config. Draws its initial weights from the global
  * generator (nn_seed first for a repeatable model). */
