@@ -27,7 +27,7 @@
  *
  *   tiny_gpt [--quick | --full] [FILE] [--titles] [--steps N] [--dim C] [--heads H]
  *            [--layers N] [--context T] [--batch B] [--dropout P] [--position KIND]
- *            [--untied] [--prompt TEXT] [--seed N] [--out DIR]
+ *            [--untied] [--lr X] [--prompt TEXT] [--seed N] [--out DIR]
  *   tiny_gpt --generate [--out DIR] [--prompt TEXT] [--temperature X] [--top-k K] [--len N]
  *
  *   --quick  C 16, 1 block, T 16, batch 8, 30 steps (the smoke tests; a second or two)
@@ -39,125 +39,10 @@
  * ch05_tiny_gpt_loss.svg and ch05_attention.png (who looks at whom in a generated line, one
  * square per head). --generate reads DIR/gpt back and writes text, offline.
  */
-#include "../common/poems.h"   /* corpus, split, baselines, rhythm: the same as chapter 4 */
-
-#define LR 1e-3f
-#define WEIGHT_DECAY 0.1f
-#define CLIP 1.0f
-
-typedef struct settings {
-    nn_gpt_config cfg;
-    int B, steps, eval_every, patience;
-} settings;
-
-/* Mean loss over a span, in eval mode without the tape. Windows of T characters overlap by
- * half: a window starting at s scores only its second half (the first window all of it), so
- * every character is predicted once, from at least T/2 characters before it, never from
- * nothing. (Non-overlapping windows would score the first character of each window from no
- * context at all, which no RNN reading the text as a stream suffers from.) */
-static double span_loss(nn_gpt *g, nn_token_span span) {
-    bool grad = nn_set_grad_enabled(false), training = nn_set_training(false);
-    int T = g->cfg.context, V = g->cfg.vocab, half = T / 2 > 0 ? T / 2 : 1;
-    double total = 0.0;
-    long count = 0;
-    for (int s = 0, scored = 0; scored < span.n - 1; s += half) {
-        int t = span.n - 1 - s < T ? span.n - 1 - s : T;              /* window [s, s + t) */
-        nn_tensor *logits = nn_gpt_forward(g, span.ids + s, 1, t);   /* (1, t, V) */
-        nn_tensor *lp = nn_log_softmax(logits);
-        for (int i = scored - s; i < t; i++)                         /* the positions not yet scored */
-            total -= lp->data[(size_t)i * V + span.ids[s + i + 1]];
-        count += t - (scored - s);
-        scored = s + t;
-        nn_graph_clear();
-    }
-    nn_set_grad_enabled(grad);
-    nn_set_training(training);
-    return total / (double)count;
-}
-
-typedef struct run {
-    nn_gpt *gpt;
-    float start_loss;
-    double train, val, ms_per_step;
-    int steps, best_step;
-    poems_curve curve;
-} run;
-
-static int train(run *r, const settings *st, nn_token_span tr, nn_token_span va, uint64_t seed) {
-    nn_seed(seed);
-    r->gpt = nn_gpt_new(&st->cfg);
-    if (!r->gpt) return -1;
-    nn_model *m = r->gpt->model;
-    nn_optim *opt = nn_adamw_new(m, LR, WEIGHT_DECAY);
-    nn_early_stop *es = nn_early_stop_new(m, st->patience, 1e-3f);
-    int B = st->B, T = st->cfg.context;
-    int *x = malloc(sizeof(int) * (size_t)B * T), *y = malloc(sizeof(int) * (size_t)B * T);
-    nn_rng rng;
-    nn_rng_seed(&rng, seed + 1);
-    double seconds = 0.0, run_sum = 0.0;
-    int run_n = 0, step = 0;
-    poems_curve *c = &r->curve;
-    snprintf(c->name, sizeof c->name, "gpt");
-    c->params = m->count;
-    nn_progress bar;
-    fflush(stdout);
-    nn_progress_start(&bar, "gpt", st->steps);
-    while (step < st->steps) {
-        nn_text_random_batch(tr.ids, tr.n, B, T, &rng, x, y);
-        double t0 = nn_seconds();
-        nn_tensor *loss = nn_cross_entropy_loss(nn_gpt_forward(r->gpt, x, B, T), y);
-        float l = nn_item(loss);
-        nn_model_zero_grad(m);
-        nn_backward(loss);
-        nn_clip_grad_norm(m, CLIP);
-        nn_optim_step(opt);
-        nn_graph_clear();
-        seconds += nn_seconds() - t0;
-        if (step == 0) r->start_loss = l;
-        step++;
-        run_sum += l, run_n++;
-        nn_progress_update(&bar, step, "loss %.3f", l);
-        if (step % st->eval_every == 0 || step == st->steps) {
-            float v = (float)span_loss(r->gpt, va);
-            if (c->n < POEMS_MAX_POINTS) {
-                c->step[c->n] = (float)step;
-                c->train[c->n] = (float)(run_sum / run_n);
-                c->val[c->n++] = v;
-            }
-            run_sum = 0.0, run_n = 0;
-            if (nn_early_stop_check(es, v)) break;
-        }
-    }
-    nn_progress_finish(&bar);
-    nn_early_stop_restore(es);
-    r->steps = step;
-    r->best_step = es->best_check >= 0 ? (int)c->step[es->best_check] : step;
-    r->ms_per_step = 1000.0 * seconds / (step > 0 ? step : 1);
-    r->train = span_loss(r->gpt, tr);
-    r->val = span_loss(r->gpt, va);
-    free(x), free(y);
-    nn_early_stop_free(es);
-    nn_optim_free(opt);
-    return 0;
-}
+#include "../common/gpt_train.h"   /* training, scoring and writing, as in chapter 6; */
+                                    /* corpus, split, baselines: as in chapter 4 */
 
 /* ---- writing text ---------------------------------------------------------------------------- */
-
-/* A poem after the prompt: up to `len` characters, cut after `lines` line ends. The model reads
- * a newline first (poems start after one), then the prompt. <unk> stays possible but rare. */
-static int write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len, int lines,
-                      nn_sampling how, nn_rng *rng, int *out) {
-    int *ctx = malloc(sizeof(int) * (size_t)(np + 1)), n = 0;
-    if (nl >= 0) ctx[n++] = nl;
-    memcpy(ctx + n, prompt, sizeof(int) * (size_t)np);
-    n += np;
-    int made = nn_gpt_generate(g, ctx, n, len, how, rng, -1, out);
-    free(ctx);
-    int seen = 0;
-    for (int i = 0; i < made; i++)
-        if (out[i] == nl && ++seen == lines) return i + 1;
-    return made;
-}
 
 /* The attention of every head of block `layer` over ids[0 .. n), side by side as one picture
  * (cell px pixels per weight, a white gap between heads): row i, column j is how much
@@ -211,7 +96,7 @@ static int generate_mode(const char *dir, const char *prompt, float temperature,
     nn_rng rng;
     nn_rng_seed(&rng, seed);
     int *out = malloc(sizeof(int) * (size_t)len), nl = nn_vocab_id(v, '\n');
-    int made = write_poem(g, p, np, nl > 0 ? nl : -1, len, 1000000,
+    int made = gpt_write_poem(g, p, np, nl > 0 ? nl : -1, len, 1000000,
                           (nn_sampling){.temperature = temperature, .top_k = top_k}, &rng, out);
     printf("temperature %g, top-k %d, seed %llu:\n", temperature, top_k, (unsigned long long)seed);
     print_text(v, p, np, out, made);
@@ -236,7 +121,7 @@ int main(int argc, char **argv) {
     bool quick = false, full = false, gen = false, titles = false, untied = false;
     const char *out_dir = "out", *file = NULL, *prompt = NULL, *position = "learned";
     int steps = 250, C = 64, H = 4, L = 2, T = 32, B = 32, top_k = 0, len = 120;
-    float temperature = 0.8f, dropout = 0.0f;
+    float temperature = 0.8f, dropout = 0.0f, lr = GPT_LR;
     uint64_t seed = 42;
     nn_option opts[] = {
         NN_OPT_ARG("FILE", &file, "a UTF-8 text file to learn (default: tang300, 唐诗三百首)"),
@@ -250,6 +135,7 @@ int main(int argc, char **argv) {
         NN_OPT_INT("--context", &T, 2, 1024, "T: characters per window (--quick 16, --full 64)"),
         NN_OPT_INT("--batch", &B, 1, 1024, "B: windows per step (--quick 8, --full 16)"),
         NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout while training (--full 0.2)"),
+        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "AdamW's learning rate"),
         NN_OPT_CHOICE("--position", &position, "learned|sinusoidal", "the position encoding"),
         NN_OPT_FLAG("--untied", &untied, "a head of its own instead of the token table"),
         NN_OPT_STR("--prompt", &prompt, "TEXT", "the start of the poems (default 床前明月光)"),
@@ -270,9 +156,9 @@ int main(int argc, char **argv) {
     printf("seed %llu\n", (unsigned long long)seed);
     if (gen) return generate_mode(out_dir, prompt, temperature, top_k, len, seed);
 
-    settings st = {.cfg = {.dim = C, .heads = H, .layers = L, .context = T, .dropout = dropout,
+    gpt_settings st = {.cfg = {.dim = C, .heads = H, .layers = L, .context = T, .dropout = dropout,
                            .untied = untied},
-                   .B = B, .steps = steps, .eval_every = 25, .patience = 8};
+                   .B = B, .steps = steps, .eval_every = 25, .patience = 8, .lr = lr};
     st.cfg.position = strcmp(position, "sinusoidal") == 0 ? NN_POSITION_SINUSOIDAL
                                                           : NN_POSITION_LEARNED;
 #define DEFAULT(flag, field, value) \
@@ -327,10 +213,10 @@ int main(int argc, char **argv) {
            cf->untied ? "" : " (head tied to the token table)");
     printf("training: B = %d random windows of T = %d, AdamW lr %g (weight decay %g), clip "
            "%.1f, up to %d steps,\n  validation every %d steps, best weights kept (patience %d "
-           "checks), dropout %.2f\n", st.B, cf->context, LR, WEIGHT_DECAY, CLIP, st.steps,
+           "checks), dropout %.2f\n", st.B, cf->context, st.lr, GPT_WEIGHT_DECAY, GPT_CLIP, st.steps,
            st.eval_every, st.patience, cf->dropout);
-    static run r;
-    if (train(&r, &st, po.train, po.val, seed) != 0) {
+    static gpt_run r;
+    if (gpt_train(&r, &st, po.train, po.val, seed) != 0) {
         fprintf(stderr, "tiny_gpt: %s\n", nn_last_error());
         poems_close(&po);
         return 1;
@@ -390,11 +276,11 @@ int main(int argc, char **argv) {
     nn_rng_seed(&rng, seed);
     int buf[400];
     for (int i = 0; i < 4; i++) {
-        int made = write_poem(r.gpt, p, np, nl, 120, 4, kinds[i], &rng, buf);
+        int made = gpt_write_poem(r.gpt, p, np, nl, 120, 4, kinds[i], &rng, buf);
         printf("  temperature %.1f%s:\n", kinds[i].temperature, kinds[i].top_k ? ", top-k 10" : "");
         print_text(v, p, np, buf, made);
     }
-    int made = write_poem(r.gpt, p, np, nl, 400, 1000000, kinds[1], &rng, buf), cl_gen, cl_val;
+    int made = gpt_write_poem(r.gpt, p, np, nl, 400, 1000000, kinds[1], &rng, buf), cl_gen, cl_val;
     double rh_gen = rhythm(v, buf, made, &cl_gen), rh_val = rhythm(v, po.val.ids, po.val.n, &cl_val);
     printf("rhythm: %.0f%% of %d generated clauses (T 0.8) are 5 or 7 characters long; the "
            "validation text: %.0f%% of %d\n", 100 * rh_gen, cl_gen, 100 * rh_val, cl_val);
@@ -424,7 +310,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "cannot load the model back: %s\n", nn_last_error());
             failed++;
         } else {
-            reload_val = span_loss(back, po.val);
+            reload_val = gpt_span_loss(back, po.val);
             printf("reloaded: validation loss %.4f (trained model %.4f); try:\n  tiny_gpt "
                    "--generate --out %s --prompt %s\n", reload_val, r.val, out_dir, prompt);
             nn_gpt_free(back);

@@ -1,0 +1,137 @@
+/* examples/common/gpt_train.h — training and scoring a GPT on a text of token ids, shared by
+ * chapter 5's tiny_gpt and chapter 6's demos, so that every program trains and measures the
+ * same way:
+ *   gpt_train       random windows (nn_text_random_batch), AdamW, clipping, a validation
+ *                   check every few steps, the best weights kept (early stopping)
+ *   gpt_span_loss   mean loss over a span, windows overlapping by half
+ *   gpt_write_poem  text after a prompt, cut after a number of lines
+ * A header of static functions (each example is one program, built from one .c file). */
+#ifndef EXAMPLES_COMMON_GPT_TRAIN_H
+#define EXAMPLES_COMMON_GPT_TRAIN_H
+
+#include "poems.h"
+
+#define GPT_FN static __attribute__((unused))
+
+#define GPT_LR 1e-3f          /* AdamW, unless gpt_settings.lr says otherwise */
+#define GPT_WEIGHT_DECAY 0.1f
+#define GPT_CLIP 1.0f
+
+typedef struct gpt_settings {
+    nn_gpt_config cfg;
+    int B, steps, eval_every, patience;
+    float lr;             /* 0: GPT_LR */
+    const char *label;    /* for the progress bar; NULL: "gpt" */
+} gpt_settings;
+
+/* Mean loss over a span, in eval mode without the tape. Windows of T characters overlap by
+ * half: a window starting at s scores only its second half (the first window all of it), so
+ * every character is predicted once, from at least T/2 characters before it, never from
+ * nothing. (Non-overlapping windows would score the first character of each window from no
+ * context at all, which no RNN reading the text as a stream suffers from.) */
+GPT_FN double gpt_span_loss(nn_gpt *g, nn_token_span span) {
+    bool grad = nn_set_grad_enabled(false), training = nn_set_training(false);
+    int T = g->cfg.context, V = g->cfg.vocab, half = T / 2 > 0 ? T / 2 : 1;
+    double total = 0.0;
+    long count = 0;
+    for (int s = 0, scored = 0; scored < span.n - 1; s += half) {
+        int t = span.n - 1 - s < T ? span.n - 1 - s : T;              /* window [s, s + t) */
+        nn_tensor *logits = nn_gpt_forward(g, span.ids + s, 1, t);   /* (1, t, V) */
+        nn_tensor *lp = nn_log_softmax(logits);
+        for (int i = scored - s; i < t; i++)                         /* the positions not yet scored */
+            total -= lp->data[(size_t)i * V + span.ids[s + i + 1]];
+        count += t - (scored - s);
+        scored = s + t;
+        nn_graph_clear();
+    }
+    nn_set_grad_enabled(grad);
+    nn_set_training(training);
+    return total / (double)count;
+}
+
+typedef struct gpt_run {
+    nn_gpt *gpt;
+    float start_loss;
+    double train, val, ms_per_step;
+    int steps, best_step;
+    poems_curve curve;
+} gpt_run;
+
+GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_token_span va,
+                     uint64_t seed) {
+    nn_seed(seed);
+    r->gpt = nn_gpt_new(&st->cfg);
+    if (!r->gpt) return -1;
+    nn_model *m = r->gpt->model;
+    nn_optim *opt = nn_adamw_new(m, st->lr > 0 ? st->lr : GPT_LR, GPT_WEIGHT_DECAY);
+    nn_early_stop *es = nn_early_stop_new(m, st->patience, 1e-3f);
+    int B = st->B, T = st->cfg.context;
+    int *x = malloc(sizeof(int) * (size_t)B * T), *y = malloc(sizeof(int) * (size_t)B * T);
+    nn_rng rng;
+    nn_rng_seed(&rng, seed + 1);
+    double seconds = 0.0, run_sum = 0.0;
+    int run_n = 0, step = 0;
+    poems_curve *c = &r->curve;
+    snprintf(c->name, sizeof c->name, "%.15s", st->label ? st->label : "gpt");
+    c->params = m->count;
+    nn_progress bar;
+    fflush(stdout);
+    nn_progress_start(&bar, st->label ? st->label : "gpt", st->steps);
+    while (step < st->steps) {
+        nn_text_random_batch(tr.ids, tr.n, B, T, &rng, x, y);
+        double t0 = nn_seconds();
+        nn_tensor *loss = nn_cross_entropy_loss(nn_gpt_forward(r->gpt, x, B, T), y);
+        float l = nn_item(loss);
+        nn_model_zero_grad(m);
+        nn_backward(loss);
+        nn_clip_grad_norm(m, GPT_CLIP);
+        nn_optim_step(opt);
+        nn_graph_clear();
+        seconds += nn_seconds() - t0;
+        if (step == 0) r->start_loss = l;
+        step++;
+        run_sum += l, run_n++;
+        nn_progress_update(&bar, step, "loss %.3f", l);
+        if (step % st->eval_every == 0 || step == st->steps) {
+            float v = (float)gpt_span_loss(r->gpt, va);
+            if (c->n < POEMS_MAX_POINTS) {
+                c->step[c->n] = (float)step;
+                c->train[c->n] = (float)(run_sum / run_n);
+                c->val[c->n++] = v;
+            }
+            run_sum = 0.0, run_n = 0;
+            if (nn_early_stop_check(es, v)) break;
+        }
+    }
+    nn_progress_finish(&bar);
+    nn_early_stop_restore(es);
+    r->steps = step;
+    r->best_step = es->best_check >= 0 ? (int)c->step[es->best_check] : step;
+    r->ms_per_step = 1000.0 * seconds / (step > 0 ? step : 1);
+    r->train = gpt_span_loss(r->gpt, tr);
+    r->val = gpt_span_loss(r->gpt, va);
+    free(x), free(y);
+    nn_early_stop_free(es);
+    nn_optim_free(opt);
+    return 0;
+}
+
+/* ---- writing text ---------------------------------------------------------------------------- */
+
+/* A poem after the prompt: up to `len` characters, cut after `lines` line ends. The model reads
+ * a newline first (poems start after one), then the prompt. <unk> stays possible but rare. */
+GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len, int lines,
+                      nn_sampling how, nn_rng *rng, int *out) {
+    int *ctx = malloc(sizeof(int) * (size_t)(np + 1)), n = 0;
+    if (nl >= 0) ctx[n++] = nl;
+    memcpy(ctx + n, prompt, sizeof(int) * (size_t)np);
+    n += np;
+    int made = nn_gpt_generate(g, ctx, n, len, how, rng, -1, out);
+    free(ctx);
+    int seen = 0;
+    for (int i = 0; i < made; i++)
+        if (out[i] == nl && ++seen == lines) return i + 1;
+    return made;
+}
+
+#endif
