@@ -8,7 +8,7 @@
  *           LayerNorm, position encodings, multi-head attention, the Transformer block, a
  *           small GPT), losses, penalties, optimizers, sampling the next token
  *   data/   files and data sets: images, IDX, CSV, Fashion-MNIST, checkpoints, text (UTF-8,
- *           vocabularies, corpora, next-character batches)
+ *           vocabularies, corpora, next-character batches), BPE tokenizers, vector indexes
  *   train/  training aids: early stopping, progress bar, diagnostics, augmentation
  *   viz/    pictures: SVG and ASCII charts, heatmaps
  *   cli/    for example programs: argv flags, output folders
