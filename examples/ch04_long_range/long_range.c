@@ -52,8 +52,12 @@
  * 1); at D = 40 it is 7e-12, 4e-9, 7e-4. A cell first has to find the faint signal before it
  * can learn to keep it, and beyond D = 20 that search is a matter of luck and learning rate:
  * at D = 40 with 3000 steps, lr 0.02 gave the GRU 100% (RNN, LSTM at chance) and lr 0.01
- * gave the RNN 64% (GRU, LSTM at chance). The Transformer of chapter 5 does not have to carry anything across the
- * steps: attention links the query to the first token directly.
+ * gave the RNN 64% (GRU, LSTM at chance). The Transformer of chapter 5 does not have to carry
+ * anything across the steps: attention links the query to the first token directly. With
+ * --full --transformer (same seed and settings) it reaches 100% at every D = 5 .. 80, and its
+ * gradient ratio at initialisation falls only as 1/T (4e-4 at D = 5, 5e-5 at D = 80), against
+ * the cells' geometric fall (RNN 1e-22 at D = 80); per step it costs 4.5 ms at D = 5 and 55 ms
+ * at D = 80 (attention is T x T), the RNN 0.5 and 12 ms.
  */
 #include <nn.h>
 
