@@ -118,10 +118,11 @@ GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_to
 
 /* ---- writing text ---------------------------------------------------------------------------- */
 
-/* A poem after the prompt: up to `len` characters, cut after `lines` line ends. The model reads
- * a newline first (poems start after one), then the prompt. <unk> stays possible but rare. */
+/* A poem after the prompt: up to `len` characters, cut after `lines` line ends or where the
+ * poem ends (an empty line: poems are separated by one). The model reads a newline first
+ * (poems start after one), then the prompt. <unk> stays possible but rare. */
 GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len, int lines,
-                      nn_sampling how, nn_rng *rng, int *out) {
+                          nn_sampling how, nn_rng *rng, int *out) {
     int *ctx = malloc(sizeof(int) * (size_t)(np + 1)), n = 0;
     if (nl >= 0) ctx[n++] = nl;
     memcpy(ctx + n, prompt, sizeof(int) * (size_t)np);
@@ -129,8 +130,11 @@ GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len,
     int made = nn_gpt_generate(g, ctx, n, len, how, rng, -1, out);
     free(ctx);
     int seen = 0;
-    for (int i = 0; i < made; i++)
-        if (out[i] == nl && ++seen == lines) return i + 1;
+    for (int i = 0; i < made; i++) {
+        if (out[i] != nl) continue;
+        if (i > 0 && out[i - 1] == nl) return i;   /* an empty line: the poem is over */
+        if (++seen == lines) return i + 1;
+    }
     return made;
 }
 
