@@ -96,8 +96,8 @@ static int generate_mode(const char *dir, const char *prompt, float temperature,
     nn_rng rng;
     nn_rng_seed(&rng, seed);
     int *out = malloc(sizeof(int) * (size_t)len), nl = nn_vocab_id(v, '\n');
-    int made = gpt_write_poem(g, p, np, nl > 0 ? nl : -1, len, 1000000,
-                          (nn_sampling){.temperature = temperature, .top_k = top_k}, &rng, out);
+    int made = gpt_write_text(g, p, np, nl > 0 ? nl : -1, len,
+                              (nn_sampling){.temperature = temperature, .top_k = top_k}, &rng, out);
     printf("temperature %g, top-k %d, seed %llu:\n", temperature, top_k, (unsigned long long)seed);
     print_text(v, p, np, out, made);
     int clauses;
@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
         printf("  temperature %.1f%s:\n", kinds[i].temperature, kinds[i].top_k ? ", top-k 10" : "");
         print_text(v, p, np, buf, made);
     }
-    int made = gpt_write_poem(r.gpt, p, np, nl, 400, 1000000, kinds[1], &rng, buf), cl_gen, cl_val;
+    int made = gpt_write_text(r.gpt, p, np, nl, 400, kinds[1], &rng, buf), cl_gen, cl_val;
     double rh_gen = rhythm(v, buf, made, &cl_gen), rh_val = rhythm(v, po.val.ids, po.val.n, &cl_val);
     printf("rhythm: %.0f%% of %d generated clauses (T 0.8) are 5 or 7 characters long; the "
            "validation text: %.0f%% of %d\n", 100 * rh_gen, cl_gen, 100 * rh_val, cl_val);

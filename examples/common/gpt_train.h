@@ -4,7 +4,7 @@
  *   gpt_train       random windows (nn_text_random_batch), AdamW, clipping, a validation
  *                   check every few steps, the best weights kept (early stopping)
  *   gpt_span_loss   mean loss over a span, windows overlapping by half
- *   gpt_write_poem  text after a prompt, cut after a number of lines
+ *   gpt_write_text  text after a prompt;  gpt_write_poem  one poem of it
  * A header of static functions (each example is one program, built from one .c file). */
 #ifndef EXAMPLES_COMMON_GPT_TRAIN_H
 #define EXAMPLES_COMMON_GPT_TRAIN_H
@@ -118,10 +118,9 @@ GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_to
 
 /* ---- writing text ---------------------------------------------------------------------------- */
 
-/* A poem after the prompt: up to `len` characters, cut after `lines` line ends or where the
- * poem ends (an empty line: poems are separated by one). The model reads a newline first
- * (poems start after one), then the prompt. <unk> stays possible but rare. */
-GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len, int lines,
+/* `len` characters after the prompt, poem after poem. The model reads a newline first (poems
+ * start after one), then the prompt. <unk> stays possible but rare. */
+GPT_FN int gpt_write_text(nn_gpt *g, const int *prompt, int np, int nl, int len,
                           nn_sampling how, nn_rng *rng, int *out) {
     int *ctx = malloc(sizeof(int) * (size_t)(np + 1)), n = 0;
     if (nl >= 0) ctx[n++] = nl;
@@ -129,7 +128,14 @@ GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len,
     n += np;
     int made = nn_gpt_generate(g, ctx, n, len, how, rng, -1, out);
     free(ctx);
-    int seen = 0;
+    return made;
+}
+
+/* One poem: gpt_write_text cut after `lines` line ends or where the poem ends (an empty
+ * line: poems are separated by one). */
+GPT_FN int gpt_write_poem(nn_gpt *g, const int *prompt, int np, int nl, int len, int lines,
+                          nn_sampling how, nn_rng *rng, int *out) {
+    int made = gpt_write_text(g, prompt, np, nl, len, how, rng, out), seen = 0;
     for (int i = 0; i < made; i++) {
         if (out[i] != nl) continue;
         if (i > 0 && out[i - 1] == nl) return i;   /* an empty line: the poem is over */
