@@ -272,18 +272,20 @@ static void text_seeds(void) {
 static void gpt_seeds(void) {
     static const char good[] = "# a GPT saved by libnn\nformat = 1\nvocab = 12\ncontext = 8\n"
                                "dim = 8\nheads = 2\nlayers = 1\nffn = 32\ntied = 1\n"
-                               "sinusoidal = 0\ndropout = 0\n";
+                               "sinusoidal = 0\nhead_bias = 0\ndropout = 0\n";
     spit("gpt", "good.cfg", good, sizeof good - 1);
     static const char *const variants[][2] = {
         {"no-dropout.cfg", "format = 1\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
                            "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\n"},
         {"twice.cfg", "format = 1\nvocab = 12\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
-                      "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\ndropout = 0\n"},
+                      "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"
+                      "dropout = 0\n"},
         {"format2.cfg", "format = 2\nvocab = 12\ncontext = 8\ndim = 8\nheads = 2\n"
-                        "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\ndropout = 0\n"},
+                        "layers = 1\nffn = 32\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"
+                      "dropout = 0\n"},
         {"huge.cfg", "format = 1\nvocab = 1073741824\ncontext = 1073741824\ndim = 65536\n"
                      "heads = 1\nlayers = 1073741824\nffn = 0\ntied = 0\nsinusoidal = 1\n"
-                     "dropout = 0.5\n"},
+                     "head_bias = 1\ndropout = 0.5\n"},
         {"junk.cfg", "format = 1\nvocab = -3\ncontext = 8x\ndim = \nheads = 2\n"
                      "dropout = nan\n"},
     };

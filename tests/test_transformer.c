@@ -133,9 +133,9 @@ static nn_tensor *gpt_loss(nn_tensor **in, void *user) {
     return nn_cross_entropy_loss(nn_gpt_forward(c->gpt, c->ids, c->B, c->T), c->targets);
 }
 
-static void check_gpt_grad(nn_position_kind pos, bool untied) {
+static void check_gpt_grad(nn_position_kind pos, bool untied, bool bias) {
     nn_gpt_config cfg = {.vocab = 7, .context = 5, .dim = 8, .heads = 2, .layers = 2, .ffn = 10,
-                         .position = pos, .untied = untied};
+                         .position = pos, .untied = untied, .head_bias = bias};
     nn_gpt *g = nn_gpt_new(&cfg);
     assert_non_null(g);
     randomise(g->model, 8, 0.5f);
@@ -145,9 +145,9 @@ static void check_gpt_grad(nn_position_kind pos, bool untied) {
     int ids[2 * 4] = {1, 3, 3, 6, 0, 2, 5, 1}, targets[2 * 4] = {3, 3, 6, 2, 2, 5, 1, 4};
     gpt_ctx c = {g, ids, targets, 2, 4};
     nn_gradcheck_result r = nn_gradcheck(gpt_loss, m->params, m->nparams, &c, 1e-2, 1e-2);
-    printf("  gradcheck gpt %-10s %s: %d parameters, %zu elements, max rel err %.2e\n",
-           nn_position_kind_name(pos), untied ? "untied" : "tied  ", m->nparams, r.checked,
-           r.max_rel_err);
+    printf("  gradcheck gpt %-10s %s%s: %d parameters, %zu elements, max rel err %.2e\n",
+           nn_position_kind_name(pos), untied ? "untied" : "tied  ", bias ? " bias" : "     ",
+           m->nparams, r.checked, r.max_rel_err);
     if (!r.ok)
         fail_msg("%s element %zu analytic %.6g numeric %.6g", m->params[r.worst_input]->name,
                  r.worst_index, r.analytic, r.numeric);
@@ -157,7 +157,7 @@ static void check_gpt_grad(nn_position_kind pos, bool untied) {
     size_t C = 8, F = 10, V = 7;
     size_t per_block = 4 * C + 3 * C * C + 3 * C + C * C + C + C * F + F + F * C + C;
     size_t want = V * C + (pos == NN_POSITION_LEARNED ? 5 * C : 0) + 2 * per_block + 2 * C +
-                  (untied ? C * V : 0);
+                  (untied ? C * V : 0) + (bias ? V : 0);
     assert_int_equal(m->count, want);
     assert_true(nn_gpt_config_parameters(&g->cfg) == (double)m->count);
     nn_gpt_free(g);
@@ -165,9 +165,9 @@ static void check_gpt_grad(nn_position_kind pos, bool untied) {
 
 static void test_gpt_gradcheck(void **state) {
     (void)state;
-    check_gpt_grad(NN_POSITION_LEARNED, false);
-    check_gpt_grad(NN_POSITION_LEARNED, true);
-    check_gpt_grad(NN_POSITION_SINUSOIDAL, false);
+    check_gpt_grad(NN_POSITION_LEARNED, false, false);
+    check_gpt_grad(NN_POSITION_LEARNED, true, false);
+    check_gpt_grad(NN_POSITION_SINUSOIDAL, false, true);
 }
 
 /* ---- causality and the weights -------------------------------------------------------------- */
@@ -272,7 +272,8 @@ static void test_gpt_save_load(void **state) {
     const char *text = "床前明月光,疑是地上霜。moon";
     nn_vocab *v = nn_vocab_build(text, strlen(text), 0);
     nn_gpt_config cfg = {.vocab = v->size, .context = 6, .dim = 8, .heads = 2, .layers = 2,
-                         .dropout = 0.25f, .position = NN_POSITION_SINUSOIDAL, .untied = true};
+                         .dropout = 0.25f, .position = NN_POSITION_SINUSOIDAL, .untied = true,
+                         .head_bias = true};
     nn_gpt *g = nn_gpt_new(&cfg);
     randomise(g->model, 11, 0.5f);
     assert_int_equal(nn_gpt_save(g, v, dir), 0);
@@ -282,6 +283,7 @@ static void test_gpt_save_load(void **state) {
     assert_int_equal(back->cfg.vocab, cfg.vocab);
     assert_int_equal(back->cfg.ffn, 32);
     assert_true(back->cfg.untied);
+    assert_true(back->cfg.head_bias);
     assert_int_equal(back->cfg.position, NN_POSITION_SINUSOIDAL);
     assert_true(back->cfg.dropout == 0.25f);
     assert_int_equal(v2->size, v->size);
@@ -309,22 +311,25 @@ static void test_gpt_save_load(void **state) {
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("line 3", "vocab = 6");
     write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 20\ncontext = 6\ndim = 8\nheads = 3\n"
-                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\ndropout = 0\n");
+                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"
+                                  "dropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("describes no valid model", "heads must divide dim");
     write_text(in_dir("gpt.cfg"), "format = 2\nvocab = 20\ncontext = 6\ndim = 8\nheads = 2\n"
-                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\ndropout = 0\n");
+                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"
+                                  "dropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("format 2");
     /* a valid config of another shape than the weights: the checkpoint is refused */
     write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 20\ncontext = 6\ndim = 8\nheads = 2\n"
-                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\ndropout = 0\n");
+                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"
+                                  "dropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("gpt.nnck");
     /* a config of a huge model beside small weights: refused before anything is allocated */
     write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 1000000\ncontext = 100000\n"
                                   "dim = 100000\nheads = 1\nlayers = 1000\nffn = 0\ntied = 0\n"
-                                  "sinusoidal = 0\ndropout = 0\n");
+                                  "sinusoidal = 0\nhead_bias = 0\ndropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("gpt.nnck", "too few for the", "do not belong together");
     assert_null(nn_gpt_load(in_dir("missing"), NULL));

@@ -27,7 +27,7 @@
  *
  *   tiny_gpt [--quick | --full] [FILE] [--titles] [--steps N] [--dim C] [--heads H]
  *            [--layers N] [--context T] [--batch B] [--dropout P] [--position KIND]
- *            [--untied] [--lr X] [--prompt TEXT] [--seed N] [--out DIR]
+ *            [--untied] [--head-bias] [--lr X] [--prompt TEXT] [--seed N] [--out DIR]
  *   tiny_gpt --generate [--out DIR] [--prompt TEXT] [--temperature X] [--top-k K] [--len N]
  *
  *   --quick  C 16, 1 block, T 16, batch 8, 30 steps (the smoke tests; a second or two)
@@ -118,7 +118,8 @@ static float best_val(const poems_curve *c) {
 }
 
 int main(int argc, char **argv) {
-    bool quick = false, full = false, gen = false, titles = false, untied = false;
+    bool quick = false, full = false, gen = false, titles = false, untied = false,
+         head_bias = false;
     const char *out_dir = "out", *file = NULL, *prompt = NULL, *position = "learned";
     int steps = 250, C = 64, H = 4, L = 2, T = 32, B = 32, top_k = 0, len = 120;
     float temperature = 0.8f, dropout = 0.0f, lr = GPT_LR;
@@ -138,6 +139,7 @@ int main(int argc, char **argv) {
         NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "AdamW's learning rate"),
         NN_OPT_CHOICE("--position", &position, "learned|sinusoidal", "the position encoding"),
         NN_OPT_FLAG("--untied", &untied, "a head of its own instead of the token table"),
+        NN_OPT_FLAG("--head-bias", &head_bias, "a bias per character on the logits"),
         NN_OPT_STR("--prompt", &prompt, "TEXT", "the start of the poems (default 床前明月光)"),
         NN_OPT_SEED(&seed),
         NN_OPT_STR("--out", &out_dir, "DIR", "folder for the model, the chart and the picture"),
@@ -157,7 +159,7 @@ int main(int argc, char **argv) {
     if (gen) return generate_mode(out_dir, prompt, temperature, top_k, len, seed);
 
     gpt_settings st = {.cfg = {.dim = C, .heads = H, .layers = L, .context = T, .dropout = dropout,
-                           .untied = untied},
+                           .untied = untied, .head_bias = head_bias},
                    .B = B, .steps = steps, .eval_every = 25, .patience = 8, .lr = lr};
     st.cfg.position = strcmp(position, "sinusoidal") == 0 ? NN_POSITION_SINUSOIDAL
                                                           : NN_POSITION_LEARNED;

@@ -33,13 +33,14 @@ int nn_gpt_config_check(const nn_gpt_config *c, char *why, size_t size) {
 
 /* Count as nn_gpt_new builds them (tests/test_transformer.c checks it against built models):
  *   tokens V*C, positions context*C (learned only), per block 2 LayerNorms 4C, qkv 3C*C + 3C,
- *   out C*C + C, fc C*F + F, proj F*C + C; the final LayerNorm 2C; an untied head C*V. */
+ *   out C*C + C, fc C*F + F, proj F*C + C; the final LayerNorm 2C; an untied head C*V; a
+ *   head bias V. */
 double nn_gpt_config_parameters(const nn_gpt_config *c) {
     if (!c) return 0.0;
     double C = c->dim, V = c->vocab, F = c->ffn ? c->ffn : 4.0 * c->dim;
     double block = 4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C);
     return V * C + (c->position == NN_POSITION_LEARNED ? (double)c->context * C : 0) +
-           c->layers * block + 2 * C + (c->untied ? C * V : 0);
+           c->layers * block + 2 * C + (c->untied ? C * V : 0) + (c->head_bias ? V : 0);
 }
 
 nn_gpt *nn_gpt_new(const nn_gpt_config *cfg) {
@@ -71,7 +72,9 @@ nn_gpt *nn_gpt_new(const nn_gpt_config *cfg) {
         g->head = nn_model_param(g->model, "head.W", 2, (int[]){c->dim, c->vocab}, true);
         if (g->head) nn_fill_normal(g->head, 0.0f, 0.02f, NULL);
     }
-    if (!ok || !g->ln_final || (c->untied && !g->head)) {
+    if (ok && c->head_bias)
+        g->head_b = nn_model_param(g->model, "head.b", 1, (int[]){c->vocab}, false);
+    if (!ok || !g->ln_final || (c->untied && !g->head) || (c->head_bias && !g->head_b)) {
         nn_gpt_free(g);
         return NULL;
     }
@@ -117,10 +120,11 @@ static nn_tensor *embed(nn_gpt *gpt, const int *ids, int B, int T, int start) {
 }
 
 /* The final LayerNorm and the head: (B, T, C) -> logits (B, T, V) = x Wout, or x E^T with
- * the token table E (V, C) */
+ * the token table E (V, C), plus the bias (V) when there is one */
 static nn_tensor *head(nn_gpt *gpt, nn_tensor *x) {
     x = nn_layer_norm_layer_forward(gpt->ln_final, x);
-    return nn_matmul(x, gpt->head ? gpt->head : nn_transpose(gpt->tokens->W));
+    nn_tensor *logits = nn_matmul(x, gpt->head ? gpt->head : nn_transpose(gpt->tokens->W));
+    return gpt->head_b ? nn_add(logits, gpt->head_b) : logits;
 }
 
 nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T) {

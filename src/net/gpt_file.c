@@ -16,7 +16,7 @@
 /* The config's fields in file order; `value` points into the struct being read or written. */
 typedef struct { const char *key; int *value; } int_field;
 
-static int fields_of(nn_gpt_config *c, int *tied, int *position, int_field *f) {
+static int fields_of(nn_gpt_config *c, int *tied, int *position, int *bias, int_field *f) {
     int n = 0;
     f[n++] = (int_field){"vocab", &c->vocab};
     f[n++] = (int_field){"context", &c->context};
@@ -26,6 +26,7 @@ static int fields_of(nn_gpt_config *c, int *tied, int *position, int_field *f) {
     f[n++] = (int_field){"ffn", &c->ffn};
     f[n++] = (int_field){"tied", tied};
     f[n++] = (int_field){"sinusoidal", position};
+    f[n++] = (int_field){"head_bias", bias};
     return n;
 }
 
@@ -47,9 +48,9 @@ int nn_gpt_save(const nn_gpt *gpt, const nn_vocab *vocab, const char *dir) {
     }
     char path[4096];
     nn_gpt_config c = gpt->cfg;
-    int tied = !c.untied, position = c.position == NN_POSITION_SINUSOIDAL;
-    int_field f[8];
-    int nf = fields_of(&c, &tied, &position, f);
+    int tied = !c.untied, position = c.position == NN_POSITION_SINUSOIDAL, bias = c.head_bias;
+    int_field f[9];
+    int nf = fields_of(&c, &tied, &position, &bias, f);
     if (!path_in(path, sizeof path, dir, "gpt.cfg")) return -1;
     nn_safe_file out;
     int e = nn_safe_open(&out, path);
@@ -75,13 +76,13 @@ int nn_gpt_save(const nn_gpt *gpt, const nn_vocab *vocab, const char *dir) {
 /* Parse "key = value" lines into c; every key exactly once, nothing else (comments and blank
  * lines aside). 0, or -1 with the line that is wrong in nn_last_error(). */
 static int parse_config(const char *path, char *text, nn_gpt_config *c) {
-    int tied = -1, position = -1, format = -1;
+    int tied = -1, position = -1, bias = -1, format = -1;
     *c = (nn_gpt_config){.vocab = -1, .context = -1, .dim = -1, .heads = -1, .layers = -1,
                          .ffn = -1, .dropout = -1.0f};
-    int_field f[9];
-    int nf = fields_of(c, &tied, &position, f);
+    int_field f[10];
+    int nf = fields_of(c, &tied, &position, &bias, f);
     f[nf++] = (int_field){"format", &format};
-    bool seen[10] = {false}, dropout_seen = false;
+    bool seen[10] = {false}, dropout_seen = false;   /* one per entry of f */
     int line = 0;
     for (char *s = text, *next; s && *s; s = next) {
         line++;
@@ -109,7 +110,7 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
     bad:
         return nn_set_last_error("nn_gpt_load: %s line %d: expected one of the keys format, "
                                  "vocab, context, dim, heads, layers, ffn, tied, sinusoidal, "
-                                 "dropout, each once, as \"key = number\"; found \"%.60s\"",
+                                 "head_bias, dropout, each once, as \"key = number\"; found \"%.60s\"",
                                  path, line, s);
     }
     for (int i = 0; i < nf; i++)
@@ -120,9 +121,11 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
     if (format != GPT_FORMAT)
         return nn_set_last_error("nn_gpt_load: %s is format %d; this library reads format %d",
                                  path, format, GPT_FORMAT);
-    if (tied > 1 || position > 1)
-        return nn_set_last_error("nn_gpt_load: %s: tied and sinusoidal are 0 or 1", path);
+    if (tied > 1 || position > 1 || bias > 1)
+        return nn_set_last_error("nn_gpt_load: %s: tied, sinusoidal and head_bias are 0 or 1",
+                                 path);
     c->untied = !tied;
+    c->head_bias = bias;
     c->position = position ? NN_POSITION_SINUSOIDAL : NN_POSITION_LEARNED;
     return 0;
 }

@@ -3,6 +3,7 @@
  *   ids (B, T) -> token vectors (B, T, C) + position vectors (T, C)     (nn/net/position.h)
  *   -> N Transformer blocks with causal attention (B, T, C)             (nn/net/transformer.h)
  *   -> final LayerNorm -> head: logits (B, T, V) = x Wout  (or x E^T when tied to the table E)
+ *      (+ a bias per token with cfg.head_bias)
  * Position t's logits are the model's guess for token t + 1, seen from tokens 0 .. t only
  * (the causal mask), so one forward pass trains T guesses per sequence at once, and the loss
  * is chapter 4's: nn_cross_entropy_loss(logits, targets) with targets = ids shifted by one.
@@ -37,6 +38,8 @@ typedef struct nn_gpt_config {
     nn_position_kind position;   /* NN_POSITION_LEARNED (the default) or _SINUSOIDAL */
     bool untied;                 /* false: the head reuses the token table (weight tying,
                                   * V*C parameters fewer); true: a head of its own */
+    bool head_bias;              /* a bias per token on the logits ("head.b" (V)), which can
+                                  * hold how common each token is by itself; GPT-2 has none */
 } nn_gpt_config;
 
 typedef struct nn_gpt {
@@ -46,7 +49,8 @@ typedef struct nn_gpt {
     nn_embedding_layer *positions;   /* "pos.W" (context, C); NULL when sinusoidal */
     nn_transformer_block **blocks;   /* "block0" .. "block<N-1>" */
     nn_layer_norm_layer *ln_final;   /* "ln_f" */
-    nn_tensor *head;             /* "head.W" (C, V), no bias; NULL when tied */
+    nn_tensor *head;             /* "head.W" (C, V); NULL when tied */
+    nn_tensor *head_b;           /* "head.b" (V); NULL unless cfg.head_bias */
     bool recompute;              /* nn_gpt_generate without the KV cache (false) */
 } nn_gpt;
 
