@@ -320,6 +320,12 @@ static void test_gpt_save_load(void **state) {
                                   "dropout = 0\n");
     assert_null(nn_gpt_load(dir, NULL));
     EXPECT_LAST_ERROR("format 2");
+    /* a config without the head_bias line (written before it existed) means no bias: here a
+     * model of the wrong shape, so the checkpoint is what refuses it */
+    write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 20\ncontext = 6\ndim = 8\nheads = 2\n"
+                                  "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\ndropout = 0\n");
+    assert_null(nn_gpt_load(dir, NULL));
+    EXPECT_LAST_ERROR("gpt.nnck");
     /* a valid config of another shape than the weights: the checkpoint is refused */
     write_text(in_dir("gpt.cfg"), "format = 1\nvocab = 20\ncontext = 6\ndim = 8\nheads = 2\n"
                                   "layers = 2\nffn = 0\ntied = 1\nsinusoidal = 0\nhead_bias = 0\n"

@@ -30,20 +30,44 @@ typedef struct gpt_settings {
  * nothing. (Non-overlapping windows would score the first character of each window from no
  * context at all, which no RNN reading the text as a stream suffers from.) */
 GPT_FN double gpt_span_loss(nn_gpt *g, nn_token_span span) {
+    enum { GROUP = 16 };   /* windows per forward pass: one (GROUP, T) batch instead of GROUP */
     bool grad = nn_set_grad_enabled(false), training = nn_set_training(false);
     int T = g->cfg.context, V = g->cfg.vocab, half = T / 2 > 0 ? T / 2 : 1;
+    int *batch = malloc(sizeof(int) * (size_t)GROUP * T);
+    int starts[GROUP], firsts[GROUP], lens[GROUP], nb = 0;
     double total = 0.0;
     long count = 0;
     for (int s = 0, scored = 0; scored < span.n - 1; s += half) {
         int t = span.n - 1 - s < T ? span.n - 1 - s : T;              /* window [s, s + t) */
-        nn_tensor *logits = nn_gpt_forward(g, span.ids + s, 1, t);   /* (1, t, V) */
-        nn_tensor *lp = nn_log_softmax(logits);
-        for (int i = scored - s; i < t; i++)                         /* the positions not yet scored */
-            total -= lp->data[(size_t)i * V + span.ids[s + i + 1]];
-        count += t - (scored - s);
+        starts[nb] = s, firsts[nb] = scored - s, lens[nb] = t;       /* score t from scored - s */
+        memcpy(batch + (size_t)nb * T, span.ids + s, sizeof(int) * (size_t)t);
+        nb++;
         scored = s + t;
-        nn_graph_clear();
+        /* a batch is full, the next window would be shorter, or this was the last one */
+        bool last = scored >= span.n - 1, shorter = span.n - 1 - (s + half) < T;
+        if (nb < GROUP && !last && !shorter) continue;
+        int bt = lens[0];   /* the windows of one batch have the same length */
+        for (int b = 1; b < nb; b++) bt = lens[b] < bt ? lens[b] : bt;
+        for (int b = 0; b < nb; b++)
+            if (lens[b] != bt) bt = -1;
+        int rows = bt > 0 ? nb : 1;                                  /* else one at a time */
+        for (int b0 = 0; b0 < nb; b0 += rows) {
+            int t0 = bt > 0 ? bt : lens[b0];
+            if (bt <= 0) memmove(batch, batch + (size_t)b0 * T, sizeof(int) * (size_t)t0);
+            for (int b = 1; bt > 0 && b < rows; b++)   /* pack rows of length t0 back to back */
+                memmove(batch + (size_t)b * t0, batch + (size_t)b * T, sizeof(int) * (size_t)t0);
+            nn_tensor *lp = nn_log_softmax(nn_gpt_forward(g, batch, rows, t0));  /* (rows, t0, V) */
+            for (int b = 0; b < rows; b++) {
+                int w = b0 + b;
+                for (int i = firsts[w]; i < t0; i++)                 /* the positions not yet scored */
+                    total -= lp->data[((size_t)b * t0 + i) * V + span.ids[starts[w] + i + 1]];
+                count += t0 - firsts[w];
+            }
+            nn_graph_clear();
+        }
+        nb = 0;
     }
+    free(batch);
     nn_set_grad_enabled(grad);
     nn_set_training(training);
     return total / (double)count;
@@ -59,6 +83,7 @@ typedef struct gpt_run {
 
 GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_token_span va,
                      uint64_t seed) {
+    memset(r, 0, sizeof *r);
     nn_seed(seed);
     r->gpt = nn_gpt_new(&st->cfg);
     if (!r->gpt) return -1;

@@ -113,9 +113,14 @@ static int parse_config(const char *path, char *text, nn_gpt_config *c) {
                                  "head_bias, dropout, each once, as \"key = number\"; found \"%.60s\"",
                                  path, line, s);
     }
-    for (int i = 0; i < nf; i++)
+    for (int i = 0; i < nf; i++) {
+        if (!seen[i] && strcmp(f[i].key, "head_bias") == 0) {
+            bias = 0;   /* added after the first files of format 1 were written: absent = none */
+            continue;
+        }
         if (!seen[i])
             return nn_set_last_error("nn_gpt_load: %s has no line \"%s = ...\"", path, f[i].key);
+    }
     if (!dropout_seen)
         return nn_set_last_error("nn_gpt_load: %s has no line \"dropout = ...\"", path);
     if (format != GPT_FORMAT)
