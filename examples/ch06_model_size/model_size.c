@@ -12,7 +12,7 @@
  *   position table  T C                        (learned; 0 for sinusoidal / RoPE)
  *   per block       LN 2C + attention (3C^2 + 3C) + (C^2 + C) + LN 2C
  *                   + feed-forward (C F + F) + (F C + C)        F = 4C: 12 C^2 + 13 C
- *   final LN        2C;  an untied head adds C V
+ *   final LN        2C;  an untied head adds C V, a head bias (cfg.head_bias) V
  * checked against models really built with nn_gpt_new (the sum of gpt->model's tensors, part
  * by part, by parameter name).
  *
@@ -79,14 +79,14 @@ static const char *count_str(double n, char *buf, size_t size) {
 }
 
 /* The parts of the count, by formula:  [0] token table, [1] positions, [2] blocks (all),
- * [3] final LN, [4] untied head. */
+ * [3] final LN, [4] the head's own parameters (an untied matrix, a bias per token). */
 static void formula_parts(const nn_gpt_config *c, double part[5]) {
     double C = c->dim, V = c->vocab, F = c->ffn ? c->ffn : 4.0 * c->dim;
     part[0] = V * C;
     part[1] = c->position == NN_POSITION_LEARNED ? (double)c->context * C : 0;
     part[2] = c->layers * (4 * C + (3 * C * C + 3 * C) + (C * C + C) + (C * F + F) + (F * C + C));
     part[3] = 2 * C;
-    part[4] = c->untied ? C * V : 0;
+    part[4] = (c->untied ? C * V : 0) + (c->head_bias ? V : 0);
 }
 
 /* The same parts summed over a built model's tensors, by name ("tok.", "pos.", "block",
@@ -208,7 +208,7 @@ int main(int argc, char **argv) {
 
     /* ---- the parts, formula against the built models ---------------------------------------- */
     static const char *part_name[] = {"tokens V C", "positions T C", "blocks", "final LN",
-                                      "untied head"};
+                                      "own head"};
     printf("\nwhere the parameters are (formula; the built model's sum by parameter name "
            "where built):\n");
     printf("%-14s", "model");
