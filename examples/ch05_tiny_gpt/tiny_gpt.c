@@ -32,8 +32,13 @@
  *
  *   --quick  C 16, 1 block, T 16, batch 8, 30 steps (the smoke tests; a second or two)
  *   default  C 64, 4 heads, 2 blocks, T 32, batch 32, 250 steps (about half a minute)
- *   --full   C 128, 4 heads, 4 blocks, T 64, batch 16, dropout 0.2, up to 3000 steps with
- *            early stopping: about a million parameters, like char_rnn --full's GRU
+ *   --full   C 128, 4 heads, 4 blocks, T 64, batch 16, dropout 0.3, lr 3e-4, a bias on the
+ *            logits, up to 3000 steps with early stopping: about a million parameters, like
+ *            char_rnn --full's cells. On 22,500 characters of training text the model learns
+ *            the poems by heart within a few hundred steps; what kept its validation loss
+ *            lowest, tried with seed 42: lr 1e-3 -> 5.75 (dropout 0.2, 0.35: 5.75, 5.80; a
+ *            bias on the logits: 5.76; C 96 x 6 blocks: 5.75), lr 5e-4 -> 5.69, lr 3e-4 with
+ *            the bias -> 5.66
  *
  * Writes to --out DIR (default out): DIR/gpt/ (nn_gpt_save: gpt.cfg, gpt.nnvc, gpt.nnck),
  * ch05_tiny_gpt_loss.svg and ch05_attention.png (who looks at whom in a generated line, one
@@ -127,7 +132,7 @@ int main(int argc, char **argv) {
     nn_option opts[] = {
         NN_OPT_ARG("FILE", &file, "a UTF-8 text file to learn (default: tang300, 唐诗三百首)"),
         NN_OPT_FLAG("--quick", &quick, "a tiny model and a few dozen steps (for the tests)"),
-        NN_OPT_FLAG("--full", &full, "C 128, 4 blocks, T 64, up to 3000 steps (minutes)"),
+        NN_OPT_FLAG("--full", &full, "C 128, 4 blocks, T 64, lr 3e-4, up to 3000 steps (minutes)"),
         NN_OPT_FLAG("--titles", &titles, "keep tang300's title and author lines"),
         NN_OPT_INT("--steps", &steps, 1, 1000000, "training steps (--quick 30, --full 3000)"),
         NN_OPT_INT("--dim", &C, 2, 2048, "C: the width of every token vector (--full 128)"),
@@ -135,11 +140,11 @@ int main(int argc, char **argv) {
         NN_OPT_INT("--layers", &L, 1, 64, "Transformer blocks (--quick 1, --full 4)"),
         NN_OPT_INT("--context", &T, 2, 1024, "T: characters per window (--quick 16, --full 64)"),
         NN_OPT_INT("--batch", &B, 1, 1024, "B: windows per step (--quick 8, --full 16)"),
-        NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout while training (--full 0.2)"),
-        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "AdamW's learning rate"),
+        NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout while training (--full 0.3)"),
+        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "AdamW's learning rate (--full 3e-4)"),
         NN_OPT_CHOICE("--position", &position, "learned|sinusoidal", "the position encoding"),
         NN_OPT_FLAG("--untied", &untied, "a head of its own instead of the token table"),
-        NN_OPT_FLAG("--head-bias", &head_bias, "a bias per character on the logits"),
+        NN_OPT_FLAG("--head-bias", &head_bias, "a bias per character on the logits (on with --full)"),
         NN_OPT_STR("--prompt", &prompt, "TEXT", "the start of the poems (default 床前明月光)"),
         NN_OPT_SEED(&seed),
         NN_OPT_STR("--out", &out_dir, "DIR", "folder for the model, the chart and the picture"),
@@ -171,7 +176,9 @@ int main(int argc, char **argv) {
         DEFAULT("--context", st.cfg.context, 64);
         DEFAULT("--batch", st.B, 16);
         DEFAULT("--steps", st.steps, 3000);
-        DEFAULT("--dropout", st.cfg.dropout, 0.2f);
+        DEFAULT("--dropout", st.cfg.dropout, 0.3f);
+        DEFAULT("--lr", st.lr, 3e-4f);
+        if (!nn_option_given(opts, nopt, "--head-bias")) st.cfg.head_bias = true;
     }
     if (quick) {
         DEFAULT("--dim", st.cfg.dim, 16);
