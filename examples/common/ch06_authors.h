@@ -1,24 +1,32 @@
 /* examples/common/ch06_authors.h — who wrote which poem: the facts of chapter 6's
- * hallucination (幻觉) and RAG demos, and the tiny GPT that learns them, so that
- * ch06_hallucination and ch06_rag train the very same model and ask it the same way:
- *   authors_open     the table: every tang300 poem's title, author and text (titles kept),
- *                    or a small synthetic table when fortunes-zh is missing; titles split into
- *                    seen (their "《title》作者：author" line is trained on) and unseen ones
- *   authors_train    the training text and the GPT (gpt_train of gpt_train.h)
- *   authors_ask      the greedy answer to a prompt, up to the line end, with its probability
- *   authors_eval     accuracy and confidence over the seen or the unseen titles
+ * hallucination (幻觉) and RAG demos, and the tiny GPTs that learn them, so that
+ * ch06_hallucination and ch06_rag read the same table, split it the same way, train the same
+ * way and ask the same way:
+ *   authors_open          the table: every tang300 poem's title, author and text (titles
+ *                         kept), or a small synthetic table when fortunes-zh is missing; its
+ *                         titles split into seen ones (their fact line is trained on) and
+ *                         unseen ones (held out)
+ *   authors_settings_from the two models' settings and command line (below)
+ *   authors_train         the training text and the GPT (gpt_train of gpt_train.h)
+ *   authors_ask           the greedy answer to a prompt, up to the line end, and its probability
+ *   authors_eval          accuracy and confidence over the seen or the unseen titles
+ *   authors_reading_test  the share of made-up cards answered from the card
  *
- * The training text has two kinds of lines, shuffled together:
- *   facts     《静夜思》作者：李白                      (seen titles only, several copies)
- *   reading   资料：《寒江远》作者：王维                 (made-up title, random poet)
+ * The training text has up to two kinds of lines, shuffled together:
+ *   facts     《静夜思》作者：李白                  (seen titles only, `copies` times each)
+ *   reading   【资料】《寒江远》作者：王维           (a made-up title, a random poet)
  *             《寒江远》作者：王维
- * The reading cards are practice in using what the prompt says: a title of random title
- * characters with a random poet, so the answer can only come from the 资料 ("material") line
- * above the question, never from memory. They teach the skill RAG relies on (a real
- * assistant learns it in fine-tuning); they hold no real title's author. Without them the
- * model never saw a question answered from its context, and would ignore the retrieved text.
- * The validation text is fresh reading cards: the loss there measures that skill, and the
- * facts are measured by asking (authors_eval), which is what the demos are about.
+ * A reading card is practice in using what the prompt says: the title is made of random title
+ * characters and the poet is drawn at random, so the answer can only come from the 【资料】
+ * ("material") line above the question, never from memory; no card holds a real title's
+ * author. That is the skill RAG relies on, and a model must be taught it (a real assistant
+ * learns it in fine-tuning): a model that never saw a question answered from its context
+ * ignores the document put there. The hallucination demo's model reads facts only; the RAG
+ * demo's reads both.
+ * The check text of gpt_train (its "validation", whose best weights are kept) is what the
+ * model is meant to do: fresh reading cards and the first 60 seen facts. The unseen titles
+ * stay out of it: they are measured by asking (authors_eval), which is what the demos are
+ * about.
  * A header of static functions (each example is one program, built from one .c file). */
 #ifndef EXAMPLES_COMMON_CH06_AUTHORS_H
 #define EXAMPLES_COMMON_CH06_AUTHORS_H
@@ -27,8 +35,10 @@
 
 #define AUTHORS_FN static __attribute__((unused))
 #define AUTHORS_UNSEEN 0.2      /* the share of titles held out */
-#define AUTHORS_MAX_ANSWER 8    /* characters read after "作者：" (names have 2 to 4) */
-#define AUTHORS_DOC_TAG "资料："  /* what a retrieved document starts with in a prompt */
+#define AUTHORS_MAX_ANSWER 6    /* characters read after "作者：" (names have 2 to 4) */
+/* What a retrieved document starts with in a prompt. No "：" in it: then the only "：" before
+ * the question's is the one after 作者 in the document, right before the author. */
+#define AUTHORS_DOC_TAG "【资料】"
 
 typedef struct author_card {
     char *title;    /* "《静夜思》" */
@@ -237,6 +247,90 @@ typedef struct authors_settings {
     int val_reading;        /* reading cards in the validation text */
 } authors_settings;
 
+/* The two models of the demos, and their command line.
+ *   AUTHORS_FACTS    ch06_hallucination: the facts of the seen titles, nothing else to learn
+ *                    default C 64, 1 block, T 24, batch 16, lr 5e-3, 600 steps, 3 copies
+ *                    --quick C 32, batch 8, 60 steps;  --full C 96, 2 blocks, T 32, lr 3e-3,
+ *                    1200 steps
+ *   AUTHORS_READING  ch06_rag: the facts once and 1500 reading cards, so that it learns to
+ *                    read: that takes two blocks (one to note which character precedes which,
+ *                    one to find "the character after the earlier 作者：" and copy it: an
+ *                    "induction head") and windows that hold a whole card
+ *                    default C 32, 2 blocks, T 40, batch 16, lr 5e-3, 600 steps, 1 copy
+ *                    --quick C 16, batch 8, 40 steps, 200 cards;  --full C 48, T 48, lr 3e-3,
+ *                    1500 steps, 3 copies, 2500 cards
+ * Usage:
+ *   authors_cli cli = AUTHORS_CLI_FACTS;   (or AUTHORS_CLI_READING)
+ *   nn_option opts[] = {AUTHORS_OPTIONS(cli), ...your own...};
+ *   nn_parse_options(...);
+ *   authors_settings as = authors_settings_from(&cli, opts, NN_COUNTOF(opts), AUTHORS_FACTS);
+ * An option given on the command line wins over --quick and --full. */
+typedef enum authors_kind { AUTHORS_FACTS, AUTHORS_READING } authors_kind;
+
+typedef struct authors_cli {
+    bool quick, full;
+    int steps, dim, layers, context, batch, copies, reading;
+    float lr;
+} authors_cli;
+
+#define AUTHORS_CLI_FACTS                                                                      \
+    {.steps = 600, .dim = 64, .layers = 1, .context = 24, .batch = 16, .copies = 3,            \
+     .reading = 0, .lr = 5e-3f}
+#define AUTHORS_CLI_READING                                                                    \
+    {.steps = 600, .dim = 32, .layers = 2, .context = 40, .batch = 16, .copies = 1,            \
+     .reading = 1500, .lr = 5e-3f}
+
+#define AUTHORS_OPTIONS(cli)                                                                    \
+    NN_OPT_FLAG("--quick", &(cli).quick, "a tiny model and a few dozen steps (for the tests)"), \
+    NN_OPT_FLAG("--full", &(cli).full, "a larger model, more steps (minutes)"),                 \
+    NN_OPT_INT("--steps", &(cli).steps, 1, 1000000, "training steps"),                          \
+    NN_OPT_INT("--dim", &(cli).dim, 4, 2048, "C: the width of every token vector"),             \
+    NN_OPT_INT("--layers", &(cli).layers, 1, 64, "Transformer blocks"),                        \
+    NN_OPT_INT("--context", &(cli).context, 16, 1024, "T: characters per window"),             \
+    NN_OPT_INT("--batch", &(cli).batch, 1, 1024, "B: windows per step"),                       \
+    NN_OPT_FLOAT("--lr", &(cli).lr, 1e-6, 1, "AdamW's learning rate"),                         \
+    NN_OPT_INT("--copies", &(cli).copies, 1, 100, "copies of each seen fact in the training text"), \
+    NN_OPT_INT("--reading", &(cli).reading, 0, 1000000, "reading cards in the training text")
+
+AUTHORS_FN authors_settings authors_settings_from(const authors_cli *cli, const nn_option *opts,
+                                                  int nopt, authors_kind kind) {
+    authors_settings as = {.gpt = {.cfg = {.dim = cli->dim, .layers = cli->layers,
+                                           .context = cli->context},
+                                   .B = cli->batch, .steps = cli->steps,
+                                   .patience = 1000000, .lr = cli->lr, .label = "authors"},
+                           .copies = cli->copies, .reading = cli->reading};
+#define AUTHORS_DEFAULT(flag, field, value) \
+    if (!nn_option_given(opts, nopt, flag)) field = value
+    if (cli->full && !cli->quick && kind == AUTHORS_FACTS) {
+        AUTHORS_DEFAULT("--dim", as.gpt.cfg.dim, 96);
+        AUTHORS_DEFAULT("--layers", as.gpt.cfg.layers, 2);
+        AUTHORS_DEFAULT("--context", as.gpt.cfg.context, 32);
+        AUTHORS_DEFAULT("--lr", as.gpt.lr, 3e-3f);
+        AUTHORS_DEFAULT("--steps", as.gpt.steps, 1200);
+    }
+    if (cli->full && !cli->quick && kind == AUTHORS_READING) {
+        AUTHORS_DEFAULT("--dim", as.gpt.cfg.dim, 48);
+        AUTHORS_DEFAULT("--context", as.gpt.cfg.context, 48);
+        AUTHORS_DEFAULT("--lr", as.gpt.lr, 3e-3f);
+        AUTHORS_DEFAULT("--steps", as.gpt.steps, 1500);
+        AUTHORS_DEFAULT("--copies", as.copies, 3);
+        AUTHORS_DEFAULT("--reading", as.reading, 2500);
+    }
+    if (cli->quick) {
+        AUTHORS_DEFAULT("--dim", as.gpt.cfg.dim, kind == AUTHORS_FACTS ? 32 : 16);
+        AUTHORS_DEFAULT("--batch", as.gpt.B, 8);
+        AUTHORS_DEFAULT("--steps", as.gpt.steps, kind == AUTHORS_FACTS ? 60 : 40);
+        if (kind == AUTHORS_READING) AUTHORS_DEFAULT("--reading", as.reading, 200);
+    }
+#undef AUTHORS_DEFAULT
+    /* a few checks of the check text: the best weights are kept, and it costs time */
+    as.gpt.eval_every = as.gpt.steps / 5 > 10 ? as.gpt.steps / 5 : 10;
+    as.val_reading = as.reading > 0 ? 40 : 0;
+    int C = as.gpt.cfg.dim;
+    as.gpt.cfg.heads = C % 4 == 0 ? 4 : C % 2 == 0 ? 2 : 1;
+    return as;
+}
+
 /* The characters titles are made of (《》 and ・ left out), for the made-up titles. */
 AUTHORS_FN int authors_title_chars(const authors_kb *kb, char (*out)[5], int max) {
     int n = 0;
@@ -303,7 +397,17 @@ AUTHORS_FN void authors_texts(const authors_kb *kb, const authors_settings *as, 
             authors_put(&tb, "\n");
         }
     }
+    /* the check text: what the model is meant to do, fresh reading cards, and to know, the
+     * first 60 seen facts (so that keeping the best weights never throws the facts away) */
     for (int r = 0; r < as->val_reading; r++) authors_reading_card(kb, chars, nc, &rng, &vb);
+    for (int i = 0, k = 0; i < kb->n && k < 60; i++) {
+        if (!kb->cards[i].seen) continue;
+        char fact[512];
+        authors_fact(&kb->cards[i], fact, sizeof fact);
+        authors_put(&vb, fact);
+        authors_put(&vb, "\n");
+        k++;
+    }
     free(items);
     *train = tb.s, *val = vb.s;
 }
@@ -432,6 +536,7 @@ AUTHORS_FN void authors_print_padded(const char *s, int width) {
 /* Accuracy and confidence over a set of questions. */
 typedef struct authors_score {
     int asked, right, poets;       /* poets: answers that are some poet of the table */
+    int sure, sure_wrong;          /* answers given with confidence above 0.5; wrong ones */
     double conf, conf_right, conf_wrong;   /* mean confidence (prod p): all, right, wrong */
     double char_prob;              /* mean of the per-character mean probabilities */
 } authors_score;
@@ -442,6 +547,8 @@ AUTHORS_FN void authors_tally(authors_score *s, const authors_kb *kb, const auth
     s->asked++;
     s->right += ok;
     s->poets += authors_is_poet(kb, a->text);
+    s->sure += a->prob > 0.5;
+    s->sure_wrong += a->prob > 0.5 && !ok;
     s->conf += a->prob;
     s->char_prob += a->mean_char_prob;
     if (ok) s->conf_right += a->prob;
@@ -458,6 +565,32 @@ AUTHORS_FN void authors_finish(authors_score *s) {
 
 AUTHORS_FN double authors_accuracy(const authors_score *s) {
     return s->asked ? (double)s->right / s->asked : 0.0;
+}
+
+/* The reading skill alone: n fresh made-up cards, the question asked with the card before
+ * it as the document; the share answered with the card's poet. */
+AUTHORS_FN double authors_reading_test(nn_gpt *g, const nn_vocab *v, const authors_kb *kb, int n,
+                                       uint64_t seed) {
+    static char chars[4096][5];
+    int nc = authors_title_chars(kb, chars, 4096), right = 0;
+    nn_rng rng;
+    nn_rng_seed(&rng, seed + 13);
+    for (int i = 0; i < n; i++) {
+        authors_buf b = {0};
+        authors_reading_card(kb, chars, nc, &rng, &b);
+        /* "【资料】《X》作者：Y\n《X》作者：Y\n": ask with the last line cut after "作者：" */
+        char *last = b.s + b.len - 1;
+        while (last > b.s && last[-1] != '\n') last--;
+        char *colon = strstr(last, "作者：") + strlen("作者：");
+        char poet[64];
+        snprintf(poet, sizeof poet, "%.*s", (int)(b.s + b.len - 1 - colon), colon);
+        *colon = 0;
+        author_answer a;
+        if (authors_ask(g, v, b.s, &a) == 0)
+            right += strcmp(a.text, poet) == 0;
+        free(b.s);
+    }
+    return n ? (double)right / n : 0.0;
 }
 
 /* Ask "《title》作者：" for every title of one kind (seen or not), once per title; show the first
