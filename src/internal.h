@@ -116,6 +116,22 @@ void nn_quote_bytes(char *out, size_t size, const void *bytes, size_t n, size_t 
 int nn_read_file(const char *op, const char *path, size_t max, const char *note, char **out,
                  size_t *len);
 
+/* The checksum of the project's file formats: zlib's CRC-32 of b[0 .. n), fed to zlib in
+ * pieces that fit its uInt (src/data/crc.c). */
+uint32_t nn_crc32(const void *b, size_t n);
+
+/* A float's bits and back (float32 values in files are these bits, little-endian). */
+static inline uint32_t nn_float_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline float nn_bits_float(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
 /* Little-endian integers in files of the project's own formats (checkpoints, vocabularies). */
 static inline void nn_put_le32(unsigned char *b, uint32_t v) {
     for (int k = 0; k < 4; k++) b[k] = (unsigned char)(v >> 8 * k);

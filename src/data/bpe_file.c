@@ -15,7 +15,6 @@
 #include "bpe_internal.h"
 
 #include <errno.h>
-#include <zlib.h>
 
 #define BPE_MAGIC "NNBP"
 #define BPE_VERSION 1u
@@ -55,7 +54,7 @@ int nn_bpe_save(const nn_bpe *bpe, const char *path) {
         nn_put_le32(e + 4, (uint32_t)bpe->merges[k].right);
         nn_put_le64(e + 8, bpe->merges[k].count);
     }
-    nn_put_le32(e, (uint32_t)crc32(0L, b, (uInt)(len - 4))); /* covers all before it */
+    nn_put_le32(e, nn_crc32(b, len - 4)); /* covers all before it */
 
     nn_safe_file out;
     int err = nn_safe_open(&out, path);
@@ -110,7 +109,7 @@ static int check_header(const char *path, const unsigned char *b, size_t len, ui
     if (len > want)
         return nn_set_last_error("%s: '%s' is corrupt: %zu unexpected byte(s) after the checksum "
                                  "(%zu bytes expected)", op, path, len - want, want);
-    uint32_t stored = nn_get_le32(b + len - 4), crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    uint32_t stored = nn_get_le32(b + len - 4), crc = nn_crc32(b, len - 4);
     if (stored != crc)
         return nn_set_last_error("%s: '%s' is corrupt: checksum mismatch (CRC-32 stored %08x, "
                                  "computed %08x); some bytes changed after it was saved", op,

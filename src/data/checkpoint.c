@@ -29,19 +29,6 @@
 #define CKPT_VERSION 1u
 #define CKPT_MAX_NAME 4096u   /* longer names mean a corrupt length field */
 
-/* ---- float bits (the little-endian helpers are in internal.h) ---------------------------- */
-
-static uint32_t float_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static float bits_float(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 /* ---- save ------------------------------------------------------------------------------- */
 
@@ -68,7 +55,7 @@ static void w_floats(writer *w, const float *x, size_t n) {
     unsigned char buf[4096 * 4];
     while (n > 0) {
         size_t k = n < 4096 ? n : 4096;
-        for (size_t i = 0; i < k; i++) nn_put_le32(buf + 4 * i, float_bits(x[i]));
+        for (size_t i = 0; i < k; i++) nn_put_le32(buf + 4 * i, nn_float_bits(x[i]));
         w_bytes(w, buf, 4 * k);
         x += k;
         n -= k;
@@ -481,15 +468,11 @@ static int load_checked(nn_model *m, const source *s, uint32_t count) {
     /* does every length add up, and does the checksum agree? */
     if (parse_entries(path, b, len - 4, e, count, len) != 0) goto done;
     uint32_t stored = nn_get_le32(b + len - 4);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t off = 0; off < len - 4; off += 1u << 30) {
-        size_t k = len - 4 - off < (1u << 30) ? len - 4 - off : (1u << 30);
-        crc = crc32(crc, b + off, (uInt)k);
-    }
-    if (stored != (uint32_t)crc) {
+    uint32_t crc = nn_crc32(b, len - 4);
+    if (stored != crc) {
         nn_set_last_error("nn_model_load: '%s' is corrupt: checksum mismatch (CRC-32 stored "
                           "%08x, computed %08x); some bytes changed after it was saved",
-                          path, stored, (uint32_t)crc);
+                          path, stored, crc);
         goto done;
     }
     /* does it fit the model? */
@@ -499,7 +482,7 @@ static int load_checked(nn_model *m, const source *s, uint32_t count) {
     for (int p = 0; p < m->nparams; p++) {
         nn_tensor *t = m->params[p];
         const entry *x = find_entry(e, count, t->name, strlen(t->name));
-        for (size_t i = 0; i < t->size; i++) t->data[i] = bits_float(nn_get_le32(x->data + 4 * i));
+        for (size_t i = 0; i < t->size; i++) t->data[i] = nn_bits_float(nn_get_le32(x->data + 4 * i));
     }
     rc = 0;
 done:

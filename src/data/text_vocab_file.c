@@ -15,7 +15,6 @@
 #include "nn/data/text.h"
 
 #include <errno.h>
-#include <zlib.h>
 
 #define VOCAB_MAGIC "NNVC"
 #define VOCAB_VERSION 1u
@@ -51,7 +50,7 @@ int nn_vocab_save(const nn_vocab *v, const char *path) {
         nn_put_le32(e, v->chars[id]);
         nn_put_le64(e + 4, v->counts[id]);
     }
-    nn_put_le32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4))); /* covers all before it */
+    nn_put_le32(b + len - 4, nn_crc32(b, len - 4)); /* covers all before it */
 
     nn_safe_file out;
     int e = nn_safe_open(&out, path);
@@ -137,7 +136,7 @@ static int check_header(const char *path, const unsigned char *b, size_t len, ui
         return nn_set_last_error("%s: '%s' is corrupt: %zu unexpected byte(s) after the checksum "
                                  "of its %u characters (%zu bytes expected)", op, path,
                                  len - want, *count, want);
-    uint32_t stored = nn_get_le32(b + len - 4), crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    uint32_t stored = nn_get_le32(b + len - 4), crc = nn_crc32(b, len - 4);
     if (stored != crc)
         return nn_set_last_error("%s: '%s' is corrupt: checksum mismatch (CRC-32 stored %08x, "
                                  "computed %08x); some bytes changed after it was saved", op,

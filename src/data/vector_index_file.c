@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define VX_MAGIC "NNVX"
 #define VX_VERSION 1u
@@ -32,27 +31,6 @@
 
 static const char *const load_op = "nn_vector_index_load";
 
-/* CRC-32 of b[0 .. n), in pieces that fit zlib's uInt. */
-static uint32_t crc_of(const unsigned char *b, size_t n) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t off = 0; off < n; off += 1u << 30) {
-        size_t k = n - off < (1u << 30) ? n - off : (1u << 30);
-        crc = crc32(crc, b + off, (uInt)k);
-    }
-    return (uint32_t)crc;
-}
-
-static uint32_t float_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static float bits_float(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 /* The int32 whose two's complement bits are u (the tag). */
 static int int_of(uint32_t u) {
@@ -83,7 +61,7 @@ static void encode(const nn_vector_index *ix, unsigned char *b) {
         memcpy(b + 8, d->text, d->len);
         b += 8 + d->len;
         const float *v = ix->unit + (size_t)i * (size_t)ix->dim;
-        for (int k = 0; k < ix->dim; k++, b += 4) nn_put_le32(b, float_bits(v[k]));
+        for (int k = 0; k < ix->dim; k++, b += 4) nn_put_le32(b, nn_float_bits(v[k]));
     }
 }
 
@@ -98,7 +76,7 @@ int nn_vector_index_save(const nn_vector_index *ix, const char *path) {
     for (int i = 0; i < ix->count; i++) len += ix->docs[i].len;
     unsigned char *b = nn_xmalloc(len);
     encode(ix, b);
-    nn_put_le32(b + len - 4, crc_of(b, len - 4)); /* covers everything before it */
+    nn_put_le32(b + len - 4, nn_crc32(b, len - 4)); /* covers everything before it */
 
     nn_safe_file out;
     int e = nn_safe_open(&out, path);
@@ -233,7 +211,7 @@ static int add_entry(nn_vector_index *ix, const char *path, const unsigned char 
         return nn_set_last_error("%s: '%s' is corrupt: the text of entry %u is not valid "
                                  "UTF-8: %s", load_op, path, i + 1, where);
     const unsigned char *v = b + 8 + tlen;
-    for (int k = 0; k < ix->dim; k++) row[k] = bits_float(nn_get_le32(v + 4 * k));
+    for (int k = 0; k < ix->dim; k++) row[k] = nn_bits_float(nn_get_le32(v + 4 * k));
     size_t bad = nn_find_nonfinite(row, (size_t)ix->dim);
     if (bad < (size_t)ix->dim)
         return nn_set_last_error("%s: '%s' is corrupt: value %zu of entry %u's vector is %g",
@@ -254,7 +232,7 @@ static nn_vector_index *parse(const char *path, const unsigned char *b, size_t l
     size_t *at = nn_xmalloc((h.count ? h.count : 1) * sizeof *at);
     nn_vector_index *ix = NULL;
     if (walk(path, b, len - 4, len, &h, at) != 0) goto done;
-    uint32_t stored = nn_get_le32(b + len - 4), crc = crc_of(b, len - 4);
+    uint32_t stored = nn_get_le32(b + len - 4), crc = nn_crc32(b, len - 4);
     if (stored != crc) {
         nn_set_last_error("%s: '%s' is corrupt: checksum mismatch (CRC-32 stored %08x, computed "
                           "%08x); some bytes changed after it was saved", load_op, path, stored,
