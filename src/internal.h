@@ -152,6 +152,13 @@ static inline uint64_t nn_get_le64(const unsigned char *b) {
 size_t nn_utf8_find_bad(const char *text, size_t len, char *where, size_t size);
 typedef struct nn_vocab nn_vocab;
 nn_vocab *nn_vocab_from_arrays(int size, uint32_t *chars, uint64_t *counts);
+/* The characters chars[1 .. count] and their counts as a loaded file holds them (NNVC and
+ * NNBP files): each a character (no surrogate, nothing above U+10FFFF), none twice, in the
+ * order nn_vocab_build gives (by count, ties by code point). 0, or -1 with "op: 'path' is
+ * corrupt: <label> N ... after <after_label> M" (src/data/text_vocab_file.c). */
+int nn_vocab_check_chars(const char *op, const char *path, const char *label,
+                         const char *after_label, const uint32_t *chars, const uint64_t *counts,
+                         uint32_t count);
 
 /* Allocation that never returns NULL: out of memory is reported and aborts. */
 void *nn_xmalloc(size_t bytes);

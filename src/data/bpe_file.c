@@ -23,7 +23,6 @@
 #define BPE_MERGE 16u         /* left, right, count */
 #define BPE_MAX_CHARS 1112064u /* every code point that is a character: 0x110000 - 0x800 */
 
-static bool is_char(uint32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
 
 static size_t file_bytes(uint32_t chars, uint32_t merges) {
     return BPE_HEAD + (size_t)BPE_CHAR * chars + (size_t)BPE_MERGE * merges + 4;
@@ -119,42 +118,6 @@ static int check_header(const char *path, const unsigned char *b, size_t len, ui
 
 /* ---- load: the entries ------------------------------------------------------------------ */
 
-static int by_value(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The characters (ids 1 .. count): each a character, none twice, in the order
- * nn_vocab_build gives (by count, ties by code point). 0, or -1 with the message. */
-static int check_chars(const char *path, const uint32_t *chars, const uint64_t *counts,
-                       uint32_t count) {
-    const char *op = "nn_bpe_load";
-    for (uint32_t id = 1; id <= count; id++)
-        if (!is_char(chars[id]))
-            return nn_set_last_error("%s: '%s' is corrupt: id %u holds U+%04X, which is not a "
-                                     "character (a surrogate, or above U+10FFFF)", op, path, id,
-                                     (unsigned)chars[id]);
-    uint32_t *sorted = nn_xmalloc((count ? count : 1) * sizeof *sorted);
-    memcpy(sorted, chars + 1, count * sizeof *sorted);
-    qsort(sorted, count, sizeof *sorted, by_value);
-    uint32_t twice = UINT32_MAX;
-    for (uint32_t i = 1; i < count && twice == UINT32_MAX; i++)
-        if (sorted[i] == sorted[i - 1]) twice = sorted[i];
-    free(sorted);
-    if (twice != UINT32_MAX)
-        return nn_set_last_error("%s: '%s' is corrupt: it holds U+%04X twice", op, path,
-                                 (unsigned)twice);
-    for (uint32_t id = 2; id <= count; id++)
-        if (counts[id - 1] < counts[id] ||
-            (counts[id - 1] == counts[id] && chars[id - 1] > chars[id]))
-            return nn_set_last_error("%s: '%s' is corrupt: character id %u (U+%04X, count %llu) "
-                                     "is out of frequency order after id %u (U+%04X, count "
-                                     "%llu)", op, path, id, (unsigned)chars[id],
-                                     (unsigned long long)counts[id], id - 1,
-                                     (unsigned)chars[id - 1], (unsigned long long)counts[id - 1]);
-    return 0;
-}
-
 /* One merge, id = its own id (its parts are ids made before it: read_merges saw to that):
  * neither part <unk> nor "\n", a count of at least 2 that is no more than the one before.
  * 0, or -1 with the message. */
@@ -211,7 +174,8 @@ static nn_vocab *read_chars(const char *path, const unsigned char *e, uint32_t c
         chars[id] = nn_get_le32(e);
         counts[id] = nn_get_le64(e + 4);
     }
-    if (check_chars(path, chars, counts, count) != 0) {
+    if (nn_vocab_check_chars("nn_bpe_load", path, "character id", "id", chars, counts,
+                             count) != 0) {
         free(chars);
         free(counts);
         return NULL;

@@ -73,34 +73,31 @@ static int by_value(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* The entries of a file whose size and checksum are right: every code point a character,
- * none twice, in frequency order. 0, or -1 with the message. */
-static int check_entries(const char *path, const uint32_t *chars, const uint64_t *counts,
+int nn_vocab_check_chars(const char *op, const char *path, const char *label,
+                         const char *after_label, const uint32_t *chars, const uint64_t *counts,
                          uint32_t count) {
-    const char *op = "nn_vocab_load";
     for (uint32_t id = 1; id <= count; id++)
         if (!is_char(chars[id]))
-            return nn_set_last_error("%s: '%s' is corrupt: entry %u holds U+%04X, which is not a "
-                                     "character (a surrogate, or above U+10FFFF)", op, path, id,
-                                     (unsigned)chars[id]);
+            return nn_set_last_error("%s: '%s' is corrupt: %s %u holds U+%04X, which is not a "
+                                     "character (a surrogate, or above U+10FFFF)", op, path,
+                                     label, id, (unsigned)chars[id]);
     uint32_t *sorted = nn_xmalloc((count ? count : 1) * sizeof *sorted);
     memcpy(sorted, chars + 1, count * sizeof *sorted);
     qsort(sorted, count, sizeof *sorted, by_value);
-    for (uint32_t i = 1; i < count; i++)
-        if (sorted[i] == sorted[i - 1]) {
-            uint32_t twice = sorted[i];
-            free(sorted);
-            return nn_set_last_error("%s: '%s' is corrupt: it holds U+%04X twice", op, path,
-                                     (unsigned)twice);
-        }
+    uint32_t twice = UINT32_MAX;   /* UINT32_MAX is no character, so it marks "none" */
+    for (uint32_t i = 1; i < count && twice == UINT32_MAX; i++)
+        if (sorted[i] == sorted[i - 1]) twice = sorted[i];
     free(sorted);
+    if (twice != UINT32_MAX)
+        return nn_set_last_error("%s: '%s' is corrupt: it holds U+%04X twice", op, path,
+                                 (unsigned)twice);
     for (uint32_t id = 2; id <= count; id++)
         if (counts[id - 1] < counts[id] ||
             (counts[id - 1] == counts[id] && chars[id - 1] > chars[id]))
-            return nn_set_last_error("%s: '%s' is corrupt: entry %u (U+%04X, count %llu) is out "
-                                     "of frequency order after entry %u (U+%04X, count %llu)",
-                                     op, path, id, (unsigned)chars[id],
-                                     (unsigned long long)counts[id], id - 1,
+            return nn_set_last_error("%s: '%s' is corrupt: %s %u (U+%04X, count %llu) is out "
+                                     "of frequency order after %s %u (U+%04X, count %llu)",
+                                     op, path, label, id, (unsigned)chars[id],
+                                     (unsigned long long)counts[id], after_label, id - 1,
                                      (unsigned)chars[id - 1], (unsigned long long)counts[id - 1]);
     return 0;
 }
@@ -170,7 +167,8 @@ nn_vocab *nn_vocab_load(const char *path) {
         counts[id] = nn_get_le64(e + 4);
     }
     free(file);
-    if (check_entries(path, chars, counts, count) != 0) {
+    if (nn_vocab_check_chars("nn_vocab_load", path, "entry", "entry", chars, counts,
+                             count) != 0) {
         free(chars);
         free(counts);
         return NULL;
