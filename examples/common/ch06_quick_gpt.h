@@ -85,16 +85,15 @@ CH06_FN int ch06_gpt_get(ch06_gpt *m, const poems *po, ch06_level level, const c
         gpt_settings st = ch06_settings(level, po->vocab->size);
         if (st.cfg.context > po->val.n - 1) st.cfg.context = po->val.n - 1;
         /* --quick draws 30 x 8 windows of 16: the first CH06_QUICK_TEXT characters are as
-         * good as all, and gpt_train's final loss over the training span (one window at a
-         * time) costs less, which matters under valgrind */
+         * good as all, and gpt_train's final loss over the training span costs less, which
+         * matters under valgrind */
         nn_token_span tr = po->train;
         if (level == CH06_QUICK && tr.n > CH06_QUICK_TEXT) {
             tr.n = CH06_QUICK_TEXT;
             printf("(--quick: training on the first %d characters of the training text)\n",
                    tr.n);
         }
-        static gpt_run r;   /* zeroed: gpt_train fills its curve from r->curve.n = 0 */
-        memset(&r, 0, sizeof r);
+        static gpt_run r;   /* static: its curves are large for the stack */
         if (gpt_train(&r, &st, tr, po->val, seed) != 0)
             return fprintf(stderr, "cannot train: %s\n", nn_last_error()), 1;
         m->gpt = r.gpt, m->train = r.train, m->val = r.val, m->steps = r.steps;
