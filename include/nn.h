@@ -50,6 +50,7 @@ extern "C" {
 #include "nn/net/penalty.h"
 #include "nn/net/optim.h"
 #include "nn/net/sample.h"
+#include "nn/net/sample_stats.h"
 #include "nn/net/layer_norm.h"
 #include "nn/net/position.h"
 #include "nn/net/attention.h"

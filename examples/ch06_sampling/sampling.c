@@ -48,71 +48,24 @@ typedef struct setting {
 typedef struct stats {
     double H, cands;           /* sums over the steps */
     long steps;
-    long rep4, rep4_of;        /* characters repeating one of the 4 before / characters */
-    long rep3, rep3_of;        /* repeated 3-grams / 3-grams */
+    double rep4, rep3;         /* sums over the samples (all of one length: the mean is the
+                                  pooled share) */
+    int samples;
     long clauses, good;        /* clauses, those of 5 or 7 characters */
 } stats;
 
 /* rep4, rep3 and rhythm of one sample seq[0 .. n), whose first `from` tokens are the prompt
- * (counted only as what comes before). Punctuation counts like any character: "，，，，" is
- * as much a stutter as "山山山山" (real poems put 5 or 7 characters between two marks). */
+ * (counted only as what comes before; nn/net/sample_stats.h). Punctuation counts like any
+ * character: "，，，，" is as much a stutter as "山山山山" (real poems put 5 or 7 characters
+ * between two marks). */
 static void text_stats(const nn_vocab *v, const int *seq, int n, int from, stats *st) {
-    for (int i = from; i < n; i++) {
-        st->rep4_of++;
-        for (int j = i - 1; j >= 0 && j >= i - 4; j--)
-            if (seq[j] == seq[i]) {
-                st->rep4++;
-                break;
-            }
-    }
-    for (int i = from; i + 2 < n; i++) {
-        st->rep3_of++;
-        for (int j = 0; j < i; j++)
-            if (seq[j] == seq[i] && seq[j + 1] == seq[i + 1] && seq[j + 2] == seq[i + 2]) {
-                st->rep3++;
-                break;
-            }
-    }
+    st->rep4 += nn_repeat_share(seq, n, from, 4);
+    st->rep3 += nn_repeated_ngram_share(seq, n, from, 3);
+    st->samples++;
     int clauses;
     double r = rhythm(v, seq, n, &clauses);   /* the prompt's line end starts the first clause */
     st->clauses += clauses;
     st->good += lround(r * clauses);
-}
-
-/* distinct-1 and distinct-2 over all samples: different tokens (pairs of adjacent tokens)
- * / all of them, written tokens only. */
-static int cmp_long_asc(const void *a, const void *b) {
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
-}
-static double distinct(long *keys, long n) {
-    if (n == 0) return 0.0;
-    qsort(keys, (size_t)n, sizeof *keys, cmp_long_asc);
-    long d = 1;
-    for (long i = 1; i < n; i++) d += keys[i] != keys[i - 1];
-    return (double)d / n;
-}
-static void distinct_n(const nn_vocab *v, const int *seqs, int S, int len, int from, double *d1,
-                       double *d2) {
-    long *u = malloc(sizeof(long) * (size_t)S * len), *b = malloc(sizeof(long) * (size_t)S * len);
-    long nu = 0, nb = 0;
-    for (int s = 0; s < S; s++) {
-        const int *q = seqs + (size_t)s * len;
-        for (int i = from; i < len; i++) {
-            u[nu++] = q[i];
-            if (i > from) b[nb++] = (long)q[i - 1] * v->size + q[i];
-        }
-    }
-    *d1 = distinct(u, nu);
-    *d2 = distinct(b, nb);
-    free(u), free(b);
-}
-
-static double entropy(const float *p, int V) {
-    double h = 0.0;
-    for (int i = 0; i < V; i++)
-        if (p[i] > 0) h -= p[i] * log(p[i]);
-    return h;
 }
 
 /* One sample: the prompt p[0 .. np), then n_new tokens drawn with `how` into seq[np ..), the
@@ -128,7 +81,7 @@ static void write_sample(nn_gpt *g, nn_gpt_cache *cache, const int *p, int np, i
     const float *row = logits->data + (size_t)(np - 1) * V;
     for (int t = 0; t < n_new; t++) {
         int k = nn_sampling_probs(row, V, how, probs);   /* what the token is drawn from */
-        st->H += entropy(probs, V), st->cands += k, st->steps++;
+        st->H += nn_entropy(probs, V), st->cands += k, st->steps++;
         int tok = nn_sample_from_probs(probs, V, rng);
         seq[np + t] = tok;
         nn_graph_rewind(mark);
@@ -149,7 +102,7 @@ static void reading_entropy(nn_gpt *g, const int *seq, int n, int from, float *p
     for (int t = from - 1; t < n - 1; t++) {
         int k = nn_sampling_probs(logits->data + (size_t)t * V, V, (nn_sampling){.temperature = 1},
                                   probs);
-        st->H += entropy(probs, V), st->cands += k, st->steps++;
+        st->H += nn_entropy(probs, V), st->cands += k, st->steps++;
     }
     nn_graph_rewind(mark);
 }
@@ -246,7 +199,7 @@ int main(int argc, char **argv) {
             write_sample(g, cache, p, np, n_new, set[k].how, &rng, probs, seq, &st[k]);
             text_stats(v, seq, len, np, &st[k]);
         }
-        distinct_n(v, seqs, S, len, np, &d1[k], &d2[k]);
+        d1[k] = nn_distinct_n(seqs, S, len, np, 1), d2[k] = nn_distinct_n(seqs, S, len, np, 2);
         printf("  %-9s", set[k].name);
         print_text(v, seqs + 1, 1, seqs + np, n_new);
     }
@@ -258,7 +211,7 @@ int main(int argc, char **argv) {
         reading_entropy(g, seq, len < T ? len : T, np, probs, &st[NSET]);
         text_stats(v, seq, len, np, &st[NSET]);
     }
-    distinct_n(v, seqs, S, len, np, &d1[NSET], &d2[NSET]);
+    d1[NSET] = nn_distinct_n(seqs, S, len, np, 1), d2[NSET] = nn_distinct_n(seqs, S, len, np, 2);
     printf("  %-9s", "real");
     print_text(v, seqs + 1, 1, seqs + np, n_new);
     double gen_s = nn_seconds() - t0;
@@ -272,8 +225,8 @@ int main(int argc, char **argv) {
     for (int k = 0; k <= NSET; k++) {
         const stats *a = &st[k];
         H[k] = a->steps ? a->H / a->steps : 0;
-        rep4[k] = a->rep4_of ? (double)a->rep4 / a->rep4_of : 0;
-        rep3[k] = a->rep3_of ? (double)a->rep3 / a->rep3_of : 0;
+        rep4[k] = a->samples ? a->rep4 / a->samples : 0;
+        rep3[k] = a->samples ? a->rep3 / a->samples : 0;
         r57[k] = a->clauses ? (double)a->good / a->clauses : 0;
         printf("%-10s %7.3f %7.1f %7.0f %6.1f%% %6.1f%% %7.3f %7.3f %6.1f%% %8ld\n",
                k < NSET ? set[k].name : "real text", H[k], exp(H[k]),

@@ -220,6 +220,12 @@
 #define nn_sampling_probs(...) NN_AT(nn_sampling_probs(__VA_ARGS__))
 #define nn_sample_from_probs(...) NN_AT(nn_sample_from_probs(__VA_ARGS__))
 
+/* net/sample_stats.h */
+#define nn_entropy(...) NN_AT(nn_entropy(__VA_ARGS__))
+#define nn_repeat_share(...) NN_AT(nn_repeat_share(__VA_ARGS__))
+#define nn_repeated_ngram_share(...) NN_AT(nn_repeated_ngram_share(__VA_ARGS__))
+#define nn_distinct_n(...) NN_AT(nn_distinct_n(__VA_ARGS__))
+
 /* data/image.h */
 #define nn_image_load(...) NN_AT(nn_image_load(__VA_ARGS__))
 #define nn_image_save_png(...) NN_AT(nn_image_save_png(__VA_ARGS__))
