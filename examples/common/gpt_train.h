@@ -3,6 +3,7 @@
  * same way:
  *   gpt_train       random windows (nn_text_random_batch), AdamW, clipping, a validation
  *                   check every few steps, the best weights kept (early stopping)
+ *   gpt_fit         the same loop on a GPT you already have (fine-tuning)
  *   gpt_span_loss   mean loss over a span, windows overlapping by half
  *   gpt_write_text  text after a prompt;  gpt_write_poem  one poem of it
  * A header of static functions (each example is one program, built from one .c file). */
@@ -81,16 +82,18 @@ typedef struct gpt_run {
     poems_curve curve;
 } gpt_run;
 
-GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_token_span va,
-                     uint64_t seed) {
+/* Train `g` (a new model or one trained before: fine-tuning) on tr for st->steps steps of
+ * st->B random windows of its context (st->cfg is not read), checking va every
+ * st->eval_every steps and keeping the best weights; r->gpt = g. Only the parameters that
+ * are not frozen change (nn_model_freeze). 0. */
+GPT_FN int gpt_fit(gpt_run *r, nn_gpt *g, const gpt_settings *st, nn_token_span tr,
+                   nn_token_span va, uint64_t seed) {
     memset(r, 0, sizeof *r);
-    nn_seed(seed);
-    r->gpt = nn_gpt_new(&st->cfg);
-    if (!r->gpt) return -1;
+    r->gpt = g;
     nn_model *m = r->gpt->model;
     nn_optim *opt = nn_adamw_new(m, st->lr > 0 ? st->lr : GPT_LR, GPT_WEIGHT_DECAY);
     nn_early_stop *es = nn_early_stop_new(m, st->patience, 1e-3f);
-    int B = st->B, T = st->cfg.context;
+    int B = st->B, T = g->cfg.context;
     int *x = malloc(sizeof(int) * (size_t)B * T), *y = malloc(sizeof(int) * (size_t)B * T);
     nn_rng rng;
     nn_rng_seed(&rng, seed + 1);
@@ -139,6 +142,17 @@ GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_to
     nn_early_stop_free(es);
     nn_optim_free(opt);
     return 0;
+}
+
+/* A new GPT of st->cfg (initialised from `seed`), trained by gpt_fit. 0, or -1 when the
+ * configuration is refused (nn_last_error() says why). */
+GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_token_span va,
+                     uint64_t seed) {
+    memset(r, 0, sizeof *r);
+    nn_seed(seed);
+    nn_gpt *g = nn_gpt_new(&st->cfg);
+    if (!g) return -1;
+    return gpt_fit(r, g, st, tr, va, seed);
 }
 
 /* ---- writing text ---------------------------------------------------------------------------- */
