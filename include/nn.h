@@ -51,6 +51,7 @@ extern "C" {
 #include "nn/net/optim.h"
 #include "nn/net/sample.h"
 #include "nn/net/sample_stats.h"
+#include "nn/net/preference.h"
 #include "nn/net/layer_norm.h"
 #include "nn/net/position.h"
 #include "nn/net/attention.h"

@@ -23,6 +23,8 @@ typedef struct gpt_settings {
     int B, steps, eval_every, patience;
     float lr;             /* 0: GPT_LR */
     const char *label;    /* for the progress bar; NULL: "gpt" */
+    int train_score_max;  /* the final training loss over the first N tokens of the training
+                             text; 0: all of it (a large text costs a long pass) */
 } gpt_settings;
 
 /* Mean loss over a span, in eval mode without the tape. Windows of T characters overlap by
@@ -136,6 +138,7 @@ GPT_FN int gpt_fit(gpt_run *r, nn_gpt *g, const gpt_settings *st, nn_token_span 
     r->steps = step;
     r->best_step = es->best_check >= 0 ? (int)c->step[es->best_check] : step;
     r->ms_per_step = 1000.0 * seconds / (step > 0 ? step : 1);
+    if (st->train_score_max > 0 && tr.n > st->train_score_max) tr.n = st->train_score_max;
     r->train = gpt_span_loss(r->gpt, tr);
     r->val = gpt_span_loss(r->gpt, va);
     free(x), free(y);

@@ -220,6 +220,10 @@
 #define nn_sampling_probs(...) NN_AT(nn_sampling_probs(__VA_ARGS__))
 #define nn_sample_from_probs(...) NN_AT(nn_sample_from_probs(__VA_ARGS__))
 
+/* net/preference.h */
+#define nn_sequence_log_prob(...) NN_AT(nn_sequence_log_prob(__VA_ARGS__))
+#define nn_dpo_loss(...) NN_AT(nn_dpo_loss(__VA_ARGS__))
+
 /* net/sample_stats.h */
 #define nn_entropy(...) NN_AT(nn_entropy(__VA_ARGS__))
 #define nn_repeat_share(...) NN_AT(nn_repeat_share(__VA_ARGS__))
