@@ -26,8 +26,9 @@
  * (nn_rnn_state_keep), so the model sees context longer than T while the gradient goes back
  * only T steps. (Random windows would start every window from h = 0, which is not how the
  * model is used when it writes a poem; the carried state is the tutorial's picture.)
- * Adam (lr 2e-3), gradient clipping at norm 1.0, the validation loss every few steps; the
- * weights of the best validation loss are kept (early stopping, nn/train/early_stop.h):
+ * Adam (lr 2e-3; --lr sets it), gradient clipping at norm 1.0, the validation loss every few
+ * steps; the weights of the best validation loss are kept (early stopping,
+ * nn/train/early_stop.h):
  * the corpus is tiny, and a network of a million weights learns the training poems by heart.
  * Validation is the last 10% of the text (split by position, never shuffled).
  *
@@ -62,7 +63,7 @@
  */
 #include "../common/poems.h"   /* corpus, split, baselines, rhythm: shared with chapter 5 */
 
-#define LR 2e-3f
+#define LR 2e-3f   /* Adam, unless --lr says otherwise */
 #define CLIP 1.0f
 #define MAX_CURVE POEMS_MAX_POINTS
 
@@ -125,7 +126,7 @@ static double span_loss(const charnet *n, nn_token_span span, int B, int T) {
 
 typedef struct settings {
     int E, H, T, B, steps, eval_every, patience;
-    float dropout;
+    float dropout, lr;
 } settings;
 
 typedef struct run {
@@ -143,7 +144,7 @@ static void train(run *r, nn_cell_kind kind, int V, const settings *st, nn_token
     nn_seed(seed); /* every cell starts from the same random numbers */
     r->net = charnet_new(kind, V, st->E, st->H);
     r->net.dropout = st->dropout;
-    nn_optim *opt = nn_adam_new(r->net.m, LR, 0.0f);
+    nn_optim *opt = nn_adam_new(r->net.m, st->lr, 0.0f);
     nn_early_stop *es = nn_early_stop_new(r->net.m, st->patience, 1e-3f);
     nn_text_stream s;
     nn_text_stream_init(&s, tr.ids, tr.n, st->B, st->T);
@@ -334,7 +335,7 @@ int main(int argc, char **argv) {
     bool quick = false, full = false, compare = false, gen = false, titles = false;
     const char *cell = "gru", *out_dir = "out", *file = NULL, *prompt = NULL;
     int steps = 250, E = 32, H = 128, T = 32, B = 32, top_k = 0, len = 120;
-    float temperature = 0.8f, dropout = 0.0f;
+    float temperature = 0.8f, dropout = 0.0f, lr = LR;
     uint64_t seed = 42;
     nn_option opts[] = {
         NN_OPT_ARG("FILE", &file, "a UTF-8 text file to learn (default: tang300, 唐诗三百首)"),
@@ -351,6 +352,7 @@ int main(int argc, char **argv) {
         NN_OPT_INT("--seq", &T, 2, 512, "T: steps of backpropagation through time (--quick 16, --full 64)"),
         NN_OPT_INT("--batch", &B, 1, 1024, "B: streams read side by side (--quick 8)"),
         NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout on embeddings and h while training (--full 0.3)"),
+        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's learning rate (2e-3)"),
         NN_OPT_SEED(&seed),
         NN_OPT_STR("--out", &out_dir, "DIR", "folder for the checkpoint and the chart"),
         NN_OPT_FLAG("--generate", &gen, "no training: load DIR/char_rnn.* and write text"),
@@ -368,7 +370,7 @@ int main(int argc, char **argv) {
     printf("seed %llu\n", (unsigned long long)seed);
     if (gen) return generate_mode(out_dir, prompt, temperature, top_k, len, seed);
 
-    settings st = {E, H, T, B, steps, 25, 8, dropout};
+    settings st = {E, H, T, B, steps, 25, 8, dropout, lr};
     if (full && !quick) {
         if (!nn_option_given(opts, nopt, "--embed")) st.E = 64;
         if (!nn_option_given(opts, nopt, "--hidden")) st.H = 256;
@@ -414,7 +416,7 @@ int main(int argc, char **argv) {
     printf("  h_t = cell(E[id_t], h_{t-1}),  p(next | so far) = softmax(h_t W + b)\n");
     printf("training: B = %d streams, T = %d (truncated BPTT, state carried), Adam lr %g, "
            "clip %.1f, up to %d steps,\n  validation every %d steps, best weights kept "
-           "(patience %d checks), dropout %.2f\n", st.B, st.T, LR, CLIP, st.steps, st.eval_every,
+           "(patience %d checks), dropout %.2f\n", st.B, st.T, st.lr, CLIP, st.steps, st.eval_every,
            st.patience, st.dropout);
 
     static run runs[3];
