@@ -10,6 +10,8 @@
  *     gpt/         gpt.cfg files: the one fuzz_gpt.c's tiny model was saved with, and variants
  *     bpe/         tokenizer files (NNBP) trained on fuzz_bpe.c's text, and damaged copies
  *     vector_index/ vector index files (NNVX): a few poems, an empty index, 1-D, damaged
+ *     quant/       quantized checkpoints (NNQ1) of the fuzz model: int8, int4 in groups of 1, 4,
+ *                  32, another shape, damaged
  *
  * Every file is rewritten on each run, so the seeds always follow the current formats. */
 #include "fuzz_model.h"
@@ -358,6 +360,34 @@ static void bpe_seeds(void) {
     free(b);
 }
 
+/* ---- quant (NNQ1) ------------------------------------------------------------------------ */
+
+static void save_quantized(nn_model *m, const char *name, int bits, int group) {
+    for (size_t i = 0; i < m->count; i++) m->data[i] = 0.25f * (float)i - 1.0f;
+    const char *path = seed_path("quant", name);
+    if (nn_model_save_quantized(m, path, bits, group) != 0) die("cannot save", path);
+}
+
+static void quant_seeds(void) {
+    nn_model *m = fuzz_model_new();
+    save_quantized(m, "model-int8.nnq", 8, 0);
+    save_quantized(m, "model-int4g1.nnq", 4, 1);
+    save_quantized(m, "model-int4g4.nnq", 4, 4);
+    save_quantized(m, "model-int4g32.nnq", 4, 32);
+    nn_model_free(m);
+    m = nn_model_new(); /* the same names, another shape */
+    nn_conv2d_layer_new(m, "conv", 1, 2, 3, 1, 0, NN_INIT_HE);
+    nn_linear_layer_new(m, "fc", 8, 4, NN_INIT_XAVIER);
+    save_quantized(m, "other-shape-int4.nnq", 4, 3);
+    nn_model_free(m);
+    size_t len = 0;
+    unsigned char *b = slurp(seed_path("quant", "model-int4g4.nnq"), &len);
+    spit("quant", "model-short.nnq", b, len - 5);
+    b[len - 1] ^= 0x40; /* the checksum no longer agrees */
+    spit("quant", "model-bad-crc.nnq", b, len);
+    free(b);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SEED-FOLDER\n", argv[0]);
@@ -367,6 +397,7 @@ int main(int argc, char **argv) {
     if (mkdir(root, 0777) != 0 && errno != EEXIST) die("cannot make folder", root);
     idx_seeds();
     checkpoint_seeds();
+    quant_seeds();
     image_seeds();
     csv_seeds();
     text_seeds();

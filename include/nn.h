@@ -39,6 +39,7 @@ extern "C" {
 #include "nn/ops/embedding.h"
 #include "nn/ops/layer_norm.h"
 #include "nn/ops/attention.h"
+#include "nn/ops/quant.h"
 
 #include "nn/net/init.h"
 #include "nn/net/linear.h"

@@ -143,6 +143,22 @@
 /* ops/attention.h */
 #define nn_attention(...) NN_AT(nn_attention(__VA_ARGS__))
 
+/* ops/quant.h */
+#define nn_q8_quantize(...) NN_AT(nn_q8_quantize(__VA_ARGS__))
+#define nn_q8_dequantize(...) NN_AT(nn_q8_dequantize(__VA_ARGS__))
+#define nn_q4_quantize(...) NN_AT(nn_q4_quantize(__VA_ARGS__))
+#define nn_q4_dequantize(...) NN_AT(nn_q4_dequantize(__VA_ARGS__))
+#define nn_q8_roundtrip(...) NN_AT(nn_q8_roundtrip(__VA_ARGS__))
+#define nn_q4_roundtrip(...) NN_AT(nn_q4_roundtrip(__VA_ARGS__))
+#define nn_quant_roundtrip_param(...) NN_AT(nn_quant_roundtrip_param(__VA_ARGS__))
+#define nn_q8_weights_new(...) NN_AT(nn_q8_weights_new(__VA_ARGS__))
+#define nn_q8_weights_from_linear(...) NN_AT(nn_q8_weights_from_linear(__VA_ARGS__))
+#define nn_q8_matmul(...) NN_AT(nn_q8_matmul(__VA_ARGS__))
+#define nn_q8_linear_forward(...) NN_AT(nn_q8_linear_forward(__VA_ARGS__))
+#define nn_set_q8_kernel(...) NN_AT(nn_set_q8_kernel(__VA_ARGS__))
+#define nn_model_save_quantized(...) NN_AT(nn_model_save_quantized(__VA_ARGS__))
+#define nn_model_load_quantized(...) NN_AT(nn_model_load_quantized(__VA_ARGS__))
+
 /* net/init.h */
 #define nn_init_xavier(...) NN_AT(nn_init_xavier(__VA_ARGS__))
 #define nn_init_he(...) NN_AT(nn_init_he(__VA_ARGS__))
