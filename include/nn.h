@@ -58,6 +58,7 @@ extern "C" {
 #include "nn/net/attention.h"
 #include "nn/net/transformer.h"
 #include "nn/net/gpt.h"
+#include "nn/net/lora.h"
 
 #include "nn/data/image.h"
 #include "nn/data/idx.h"

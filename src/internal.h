@@ -160,6 +160,11 @@ int nn_vocab_check_chars(const char *op, const char *path, const char *label,
                          const char *after_label, const uint32_t *chars, const uint64_t *counts,
                          uint32_t count);
 
+/* Take parameters first .. nparams-1 out of m: the tail of its parameter list and of its
+ * block of floats (LoRA's adapters, added last, leave this way). Pointers to them dangle
+ * afterwards, and anything sized by the model (an optimizer) must be freed first. */
+void nn_model_drop_params(nn_model *m, int first);
+
 /* Allocation that never returns NULL: out of memory is reported and aborts. */
 void *nn_xmalloc(size_t bytes);
 void *nn_xcalloc(size_t count, size_t size);

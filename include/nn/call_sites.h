@@ -209,6 +209,21 @@
 #define nn_gpt_save(...) NN_AT(nn_gpt_save(__VA_ARGS__))
 #define nn_gpt_load(...) NN_AT(nn_gpt_load(__VA_ARGS__))
 
+/* net/lora.h */
+#define nn_lora_new(...) NN_AT(nn_lora_new(__VA_ARGS__))
+#define nn_lora_forward(...) NN_AT(nn_lora_forward(__VA_ARGS__))
+#define nn_lora_linear_forward(...) NN_AT(nn_lora_linear_forward(__VA_ARGS__))
+#define nn_lora_merge(...) NN_AT(nn_lora_merge(__VA_ARGS__))
+#define nn_adapter_new(...) NN_AT(nn_adapter_new(__VA_ARGS__))
+#define nn_adapter_forward(...) NN_AT(nn_adapter_forward(__VA_ARGS__))
+#define nn_gpt_lora_attach(...) NN_AT(nn_gpt_lora_attach(__VA_ARGS__))
+#define nn_gpt_lora_count(...) NN_AT(nn_gpt_lora_count(__VA_ARGS__))
+#define nn_gpt_lora_merge(...) NN_AT(nn_gpt_lora_merge(__VA_ARGS__))
+#define nn_gpt_lora_remove(...) NN_AT(nn_gpt_lora_remove(__VA_ARGS__))
+#define nn_gpt_lora_save(...) NN_AT(nn_gpt_lora_save(__VA_ARGS__))
+#define nn_gpt_lora_load(...) NN_AT(nn_gpt_lora_load(__VA_ARGS__))
+#define nn_gpt_quantize_base(...) NN_AT(nn_gpt_quantize_base(__VA_ARGS__))
+
 /* net/dropout.h */
 #define nn_dropout(...) NN_AT(nn_dropout(__VA_ARGS__))
 

@@ -19,6 +19,15 @@ void nn_model_free(nn_model *m) {
     free(m);
 }
 
+void nn_model_drop_params(nn_model *m, int first) {
+    for (int p = m->nparams - 1; p >= first; p--) {
+        m->count -= m->params[p]->size;
+        free((char *)m->params[p]->name);
+        free(m->params[p]);
+    }
+    m->nparams = first;
+}
+
 /* Grow the block to hold `need` floats, then point every parameter at its new slice.
  * false when the system has no memory for it (the parameters stay as they were). */
 static bool reserve_floats(nn_model *m, size_t need) {

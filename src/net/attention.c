@@ -4,6 +4,7 @@
 #include "nn/ops/attention.h"
 #include "nn/ops/shape.h"
 #include "nn/net/attention.h"
+#include "nn/net/lora.h"
 
 nn_attention_layer *nn_attention_layer_new(nn_model *m, const char *name, int dim, int heads,
                                            bool causal) {
@@ -48,6 +49,7 @@ static int project_qkv(const nn_attention_layer *l, nn_tensor *x, nn_tensor **q,
     int B = x->shape[0], T = x->shape[1], H = l->heads, d = l->head_dim;
     nn_tensor *qkv[3];   /* q, k, v: (B, T, C) each */
     if (nn_chunk(nn_linear_layer_forward(l->qkv, x), 2, 3, qkv) < 0) return -1;
+    for (int i = 0; i < 3; i++) qkv[i] = nn_lora_forward(l->lora_qkv[i], x, qkv[i]);  /* LoRA */
     *q = to_heads(qkv[0], B, T, H, d);
     *k = to_heads(qkv[1], B, T, H, d);
     *v = to_heads(qkv[2], B, T, H, d);
@@ -56,7 +58,7 @@ static int project_qkv(const nn_attention_layer *l, nn_tensor *x, nn_tensor **q,
 
 static nn_tensor *merge_heads(const nn_attention_layer *l, nn_tensor *y, int B, int T) {
     y = nn_reshape(nn_permute(y, NN_AXES(0, 2, 1, 3)), NN_SHAPE(B, T, l->dim));  /* (B, T, C) */
-    return nn_linear_layer_forward(l->out, y);                                   /* (B, T, C) */
+    return nn_lora_linear_forward(l->out, l->lora_out, y);                       /* (B, T, C) */
 }
 
 nn_tensor *nn_attention_layer_forward(nn_attention_layer *layer, nn_tensor *x) {

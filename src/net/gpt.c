@@ -84,6 +84,7 @@ nn_gpt *nn_gpt_new(const nn_gpt_config *cfg) {
 void nn_gpt_free(nn_gpt *gpt) {
     if (!gpt) return;
     nn_model_free(gpt->model);
+    free(gpt->adapters);   /* one allocation (src/net/lora.c); its parameters were the model's */
     free(gpt);
 }
 

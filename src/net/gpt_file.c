@@ -46,6 +46,12 @@ int nn_gpt_save(const nn_gpt *gpt, const nn_vocab *vocab, const char *dir) {
                 "the model's config says vocab = %d", vocab->size, gpt->cfg.vocab);
         return -1;
     }
+    if (gpt->adapters) {   /* nn_gpt_load rebuilds the base only: it could not read them back */
+        nn_fail(op, "merge the adapters into the weights (nn_gpt_lora_merge) or take them off "
+                "(nn_gpt_lora_remove) first; nn_gpt_lora_save writes the adapters alone",
+                "the model has LoRA or adapter layers attached");
+        return -1;
+    }
     char path[4096];
     nn_gpt_config c = gpt->cfg;
     int tied = !c.untied, position = c.position == NN_POSITION_SINUSOIDAL, bias = c.head_bias;

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "nn/ops/elementwise.h"
 #include "nn/net/dropout.h"
+#include "nn/net/lora.h"
 #include "nn/net/transformer.h"
 
 nn_transformer_block *nn_transformer_block_new(nn_model *m, const char *name, int dim, int heads,
@@ -49,8 +50,11 @@ static nn_tensor *block_forward(nn_transformer_block *b, nn_tensor *x, nn_kv_cac
                          : nn_attention_layer_forward(b->attn, n1);
     x = residual(x, a, b->dropout);
     /* x = x + GELU(LN2(x) W1 + b1) W2 + b2               (B, T, C) -> (B, T, F) -> (B, T, C) */
-    nn_tensor *h = nn_gelu_tanh(nn_linear_layer_forward(b->fc, nn_layer_norm_layer_forward(b->ln2, x)));
-    return residual(x, nn_linear_layer_forward(b->proj, h), b->dropout);
+    nn_tensor *h = nn_gelu_tanh(nn_lora_linear_forward(b->fc, b->lora_fc,
+                                                       nn_layer_norm_layer_forward(b->ln2, x)));
+    nn_tensor *f = nn_lora_linear_forward(b->proj, b->lora_proj, h);
+    if (b->adapter) f = nn_adapter_forward(b->adapter, f);   /* f + a small correction (Houlsby) */
+    return residual(x, f, b->dropout);
 }
 
 nn_tensor *nn_transformer_block_forward(nn_transformer_block *b, nn_tensor *x) {

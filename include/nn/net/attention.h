@@ -31,6 +31,9 @@ typedef struct nn_attention_layer {
      * (B, H, T, T), a graph tensor (gone at nn_graph_clear). NULL otherwise. */
     bool keep_weights;
     nn_tensor *weights;
+    /* Low-rank adapters (nn/net/lora.h), NULL when none: lora_qkv[0], [1], [2] add their
+     * s (x A) B to q, k and v (the thirds of x Wqkv), lora_out to the output of Wo. */
+    struct nn_lora *lora_qkv[3], *lora_out;
 } nn_attention_layer;
 
 /* A KV cache (键值缓存) for one layer, for generation: the keys and values of the tokens

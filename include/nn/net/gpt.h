@@ -52,6 +52,7 @@ typedef struct nn_gpt {
     nn_tensor *head;             /* "head.W" (C, V); NULL when tied */
     nn_tensor *head_b;           /* "head.b" (V); NULL unless cfg.head_bias */
     bool recompute;              /* nn_gpt_generate without the KV cache (false) */
+    struct nn_gpt_adapters *adapters;   /* LoRAs / adapters attached (nn/net/lora.h); NULL */
 } nn_gpt;
 
 /* 0 when cfg describes a model nn_gpt_new can build; otherwise -1 and, if why is not NULL,

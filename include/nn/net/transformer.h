@@ -22,6 +22,10 @@ typedef struct nn_transformer_block {
     nn_attention_layer *attn;         /* "<name>.attn" */
     nn_linear_layer *fc, *proj;       /* "<name>.fc" (C, F), "<name>.proj" (F, C) */
     float dropout;                    /* after attention and after the feed-forward; 0 = none */
+    /* Fine-tuning additions (nn/net/lora.h), NULL when none: LoRAs on fc and proj, and a
+     * bottleneck adapter on the feed-forward's output, before the residual add. */
+    struct nn_lora *lora_fc, *lora_proj;
+    struct nn_adapter *adapter;
 } nn_transformer_block;
 
 /* A block of width dim with `heads` heads and a feed-forward of `ffn` hidden units (0 = 4 dim).
