@@ -59,6 +59,8 @@ extern "C" {
 #include "nn/net/transformer.h"
 #include "nn/net/gpt.h"
 #include "nn/net/lora.h"
+#include "nn/net/prune.h"
+#include "nn/net/distill.h"
 
 #include "nn/data/image.h"
 #include "nn/data/idx.h"

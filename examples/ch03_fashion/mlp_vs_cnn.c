@@ -39,115 +39,11 @@
  * and ch03_fashion_loss.svg (the training curves). Exit status 1 when one of them cannot be
  * written.
  */
-#include <nn.h>
+#include "../common/fashion_nets.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define CLASSES 10
-#define SIDE 28
+#define CLASSES FASHION_CLASSES /* 10 */
+#define SIDE FASHION_SIDE       /* 28: pictures are 28 x 28 */
 #define MAX_EPOCHS 100
-
-/* ---- the two networks ------------------------------------------------------------------ */
-
-typedef enum { MLP, CNN } net_kind;
-
-typedef struct net {
-    net_kind kind;
-    const char *name;
-    nn_model *model;
-    nn_linear_layer *fc1, *fc2, *fc3;              /* MLP: 784 -> 256 -> 128 -> 10; CNN: fc1, fc2 */
-    nn_conv2d_layer *conv1, *conv2;          /* CNN only */
-    float dropout;
-} net;
-
-static void show_shape(bool show, const char *what, const nn_tensor *t) {
-    char s[48];
-    if (show) printf("    %-30s -> %s\n", what, nn_shape_str(t, s, sizeof s));
-}
-
-/* x: (N, 1, 28, 28) -> logits (N, 10). With `show`, print each layer's output shape.
- * `conv1_out` (may be NULL) receives the first conv layer's activations (for pictures). */
-static nn_tensor *forward(const net *n, nn_tensor *x, bool show, nn_tensor **conv1_out) {
-    show_shape(show, "input", x);
-    if (n->kind == MLP) {
-        nn_tensor *h = nn_flatten(x);                                 /* (N, 784) */
-        show_shape(show, "flatten", h);
-        h = nn_relu(nn_linear_layer_forward(n->fc1, h));                    /* (N, 256) */
-        show_shape(show, "fc1 + relu", h);
-        h = nn_relu(nn_linear_layer_forward(n->fc2, h));                    /* (N, 128) */
-        show_shape(show, "fc2 + relu", h);
-        h = nn_linear_layer_forward(n->fc3, h);                             /* (N, 10) */
-        show_shape(show, "fc3 (logits)", h);
-        return h;
-    }
-    nn_tensor *h = nn_relu(nn_conv2d_layer_forward(n->conv1, x));     /* (N, 16, 28, 28) */
-    if (conv1_out) *conv1_out = h;
-    show_shape(show, "conv1 3x3 + relu", h);
-    h = nn_max_pool2d(h, 2, 2);                                       /* (N, 16, 14, 14) */
-    show_shape(show, "maxpool 2x2", h);
-    h = nn_relu(nn_conv2d_layer_forward(n->conv2, h));                /* (N, 32, 14, 14) */
-    show_shape(show, "conv2 3x3 + relu", h);
-    h = nn_max_pool2d(h, 2, 2);                                       /* (N, 32, 7, 7) */
-    show_shape(show, "maxpool 2x2", h);
-    h = nn_flatten(h);                                                /* (N, 1568) */
-    show_shape(show, "flatten", h);
-    h = nn_dropout(nn_relu(nn_linear_layer_forward(n->fc1, h)), n->dropout); /* (N, 128) */
-    show_shape(show, "fc1 + relu + dropout", h);
-    h = nn_linear_layer_forward(n->fc2, h);                                 /* (N, 10) */
-    show_shape(show, "fc2 (logits)", h);
-    return h;
-}
-
-static net make_mlp(void) {
-    net n = {.kind = MLP, .name = "MLP", .model = nn_model_new()};
-    n.fc1 = nn_linear_layer_new(n.model, "fc1", SIDE * SIDE, 256, NN_INIT_HE);
-    n.fc2 = nn_linear_layer_new(n.model, "fc2", 256, 128, NN_INIT_HE);
-    n.fc3 = nn_linear_layer_new(n.model, "fc3", 128, CLASSES, NN_INIT_XAVIER);
-    /* Start unsure: small last-layer weights make all 10 logits about equal, so every class
-     * starts at p = 1/10 and the loss at ln 10. */
-    for (size_t i = 0; i < n.fc3->W->size; i++) n.fc3->W->data[i] *= 0.1f;
-    return n;
-}
-
-/* The same architecture and parameter names as classify.c rebuilds. */
-static net make_cnn(float dropout) {
-    net n = {.kind = CNN, .name = "CNN", .model = nn_model_new(), .dropout = dropout};
-    n.conv1 = nn_conv2d_layer_new(n.model, "conv1", 1, 16, 3, 1, 1, NN_INIT_HE);
-    n.conv2 = nn_conv2d_layer_new(n.model, "conv2", 16, 32, 3, 1, 1, NN_INIT_HE);
-    n.fc1 = nn_linear_layer_new(n.model, "fc1", 32 * 7 * 7, 128, NN_INIT_HE);
-    n.fc2 = nn_linear_layer_new(n.model, "fc2", 128, CLASSES, NN_INIT_XAVIER);
-    for (size_t i = 0; i < n.fc2->W->size; i++) n.fc2->W->data[i] *= 0.1f;
-    return n;
-}
-
-/* ---- evaluation ------------------------------------------------------------------------ */
-
-/* Mean loss and accuracy on a whole data set (in its current order), no tape, dropout off.
- * pred (may be NULL) receives the predicted class of sample order[i] at index i. */
-static float evaluate(const net *n, const nn_dataset *ds, float *loss_out, int *pred) {
-    bool was_grad = nn_set_grad_enabled(false), was_train = nn_set_training(false);
-    int right = 0, labels[500], p[500];
-    double loss = 0.0;
-    for (int s = 0; s < ds->n; s += 500) {
-        nn_tensor *x = nn_dataset_batch(ds, s, 500, labels);
-        int b = x->shape[0];
-        nn_tensor *logits = forward(n, x, false, NULL);
-        loss += (double)nn_item(nn_cross_entropy_loss(logits, labels)) * b;
-        nn_argmax_rows(logits, p);
-        for (int i = 0; i < b; i++) {
-            right += p[i] == labels[i];
-            if (pred) pred[s + i] = p[i];
-        }
-        nn_graph_clear();
-    }
-    nn_set_grad_enabled(was_grad);
-    nn_set_training(was_train);
-    if (loss_out) *loss_out = (float)(loss / ds->n);
-    return (float)right / (float)ds->n;
-}
 
 /* ---- training -------------------------------------------------------------------------- */
 
@@ -164,7 +60,7 @@ typedef struct history {
  * loss and accuracy are measured; at the end the weights of the epoch with the best
  * validation accuracy are put back (nn_early_stop, fed the error rate 1 - accuracy, is used
  * here only for its snapshot of the best weights: its patience never runs out). */
-static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, float lr0,
+static history train(fashion_net *n, nn_dataset *tr, const nn_dataset *val, int epochs, float lr0,
                      int shift, bool flip) {
     history h = {.epochs = epochs};
     const int B = 64;
@@ -172,7 +68,7 @@ static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, 
     nn_optim *opt = nn_adam_new(n->model, lr0, 0.0f);
     nn_early_stop *keep = nn_early_stop_new(n->model, epochs + 1, 0.0f);
     float val_loss;
-    evaluate(n, val, &val_loss, NULL);
+    fashion_evaluate(n, val, &val_loss, NULL);
     h.start_loss = val_loss;
     printf("  before training: validation loss %.4f, expected ln(10) = %.4f for an even guess\n  ",
            val_loss, logf(CLASSES));
@@ -190,7 +86,7 @@ static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, 
             nn_tensor *x = nn_dataset_batch(tr, s, B, labels);
             if (shift > 0) x = nn_aug_random_crop(x, shift, NULL); /* move by up to `shift` px */
             if (flip) x = nn_aug_random_flip_h(x, 0.5f, NULL);     /* mirror half of them */
-            nn_tensor *loss = nn_cross_entropy_loss(forward(n, x, false, NULL), labels);
+            nn_tensor *loss = nn_cross_entropy_loss(fashion_forward(n, x, false, NULL), labels);
             float lv = nn_item(loss);
             loss_sum += (double)lv * x->shape[0];
             nn_model_zero_grad(n->model);
@@ -203,7 +99,7 @@ static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, 
         double secs = nn_seconds() - t0;
         h.train_seconds += secs;
         h.train_loss[e] = (float)(loss_sum / tr->n);
-        h.val_acc[e] = evaluate(n, val, &h.val_loss[e], NULL);
+        h.val_acc[e] = fashion_evaluate(n, val, &h.val_loss[e], NULL);
         nn_early_stop_check(keep, 1.0f - h.val_acc[e]); /* the validation error rate */
         printf("  epoch %2d/%d  train loss %.4f  val loss %.4f  val acc %.4f  lr %.5f  %.1f s\n",
                e + 1, epochs, h.train_loss[e], h.val_loss[e], h.val_acc[e], opt->lr, secs);
@@ -216,48 +112,6 @@ static history train(net *n, nn_dataset *tr, const nn_dataset *val, int epochs, 
     nn_early_stop_free(keep);
     nn_optim_free(opt);
     return h;
-}
-
-/* ---- a synthetic stand-in when Fashion-MNIST is missing ------------------------------------ */
-
-/* Class c as a simple white shape on black, shifted by (dy, dx), brightness `a`. Not
- * clothes: just ten shapes that need looking at to tell apart. */
-static void draw_shape(float *img, int c, int dy, int dx, float a) {
-    for (int y = 0; y < SIDE; y++)
-        for (int x = 0; x < SIDE; x++) {
-            int u = y - 14 - dy, v = x - 14 - dx; /* centred coordinates */
-            bool on = false;
-            switch (c) {
-            case 0: on = abs(u) <= 3 && abs(v) <= 9; break;                          /* bar */
-            case 1: on = abs(u) <= 9 && (abs(v + 4) <= 2 || abs(v - 4) <= 2); break; /* legs */
-            case 2: on = abs(u) <= 8 && abs(v) <= 8; break;                          /* block */
-            case 3: on = u >= -8 && u <= 8 && abs(v) <= (u + 10) / 2; break;         /* dress */
-            case 4: on = u * u + v * v <= 81 && u * u + v * v >= 36; break;          /* ring */
-            case 5: on = abs(u) <= 8 && (abs(u - v) <= 1 || abs(u + v) <= 1); break; /* X */
-            case 6: on = (abs(u) <= 1 && abs(v) <= 8) || (abs(v) <= 1 && abs(u) <= 8); break;
-            case 7: on = u >= 2 && u <= 7 && abs(v) <= 10; break;                     /* shoe */
-            case 8: on = (u >= -2 && u <= 8 && abs(v) <= 8) ||
-                         (u >= -7 && u < -2 && abs(v) >= 3 && abs(v) <= 5); break;    /* bag */
-            case 9: on = (abs(v + 4) <= 3 && u >= -9 && u <= 8) || (u >= 3 && u <= 8 && abs(v) <= 8); break;
-            }
-            img[y * SIDE + x] = on ? a : 0.0f;
-        }
-}
-
-static void make_synthetic(nn_dataset *ds, int n, nn_rng *rng) {
-    nn_tensor *X = nn_zeros(NN_SHAPE(n, 1, SIDE, SIDE));
-    int *labels = malloc((size_t)n * sizeof(int));
-    for (int i = 0; i < n; i++) {
-        labels[i] = i % CLASSES;
-        float *img = X->data + (size_t)i * SIDE * SIDE;
-        draw_shape(img, labels[i], nn_rng_int(rng, 5) - 2, nn_rng_int(rng, 5) - 2,
-                   0.6f + 0.4f * nn_rng_uniform(rng));
-        for (int p = 0; p < SIDE * SIDE; p++)
-            img[p] = fminf(1.0f, fmaxf(0.0f, img[p] + 0.15f * nn_rng_normal(rng)));
-    }
-    nn_dataset_init(ds, X, labels, NULL);
-    nn_tensor_free(X);
-    free(labels);
 }
 
 /* ---- pictures and printing ------------------------------------------------------------- */
@@ -288,7 +142,7 @@ static void ascii_row(const float *const *imgs, char (*titles)[2][40], int count
 /* The 16 learned 3x3 kernels of conv1, each enlarged 16 times, in a 8 x 2 grid; and the 16
  * feature maps conv1 + relu makes of one test picture (the picture first), enlarged 3x.
  * Returns how many of the two pictures could not be written. */
-static int save_cnn_pictures(const net *cnn, const nn_dataset *test, const char *dir) {
+static int save_cnn_pictures(const fashion_net *cnn, const nn_dataset *test, const char *dir) {
     nn_tensor *cells[17];
     for (int k = 0; k < 16; k++) {
         nn_tensor *w = nn_from_array(cnn->conv1->W->data + k * 9, NN_SHAPE(1, 3, 3));
@@ -302,7 +156,7 @@ static int save_cnn_pictures(const net *cnn, const nn_dataset *test, const char 
 
     bool was_grad = nn_set_grad_enabled(false), was_train = nn_set_training(false);
     nn_tensor *x = nn_dataset_batch(test, 0, 1, NULL), *maps = NULL;
-    forward(cnn, x, false, &maps);                                 /* maps: (1, 16, 28, 28) */
+    fashion_forward(cnn, x, false, &maps);                         /* maps: (1, 16, 28, 28) */
     nn_tensor *pic = nn_from_array(x->data, NN_SHAPE(1, SIDE, SIDE));
     cells[0] = nn_image_scale_nearest(pic, 3);
     nn_tensor_free(pic);
@@ -402,35 +256,15 @@ int main(int argc, char **argv) {
            quick ? "--quick" : full ? "--full" : "default (--full for the whole data set)");
 
     /* ---- data: train + validation from the training file, test from the test file ---- */
-    nn_dataset all, test, tr, val;
-    const char *data_name = "fashion-mnist";
+    nn_dataset test, tr, val;
+    const char *data_name;
     double t_load = nn_seconds();
-    if (nn_fashion_mnist_load(data_dir, &all, &test, n_train + n_val, n_test) != 0) {
-        /* A folder the user named must work; only the default one may be missing. */
-        const char *named = data_dir ? data_dir : getenv("NN_FASHION_MNIST_DIR");
-        if (named && named[0]) {
-            fflush(stdout);
-            fprintf(stderr, "mlp_vs_cnn: cannot use the Fashion-MNIST folder %s (%s): %s\n",
-                    named, data_dir ? "--data" : "NN_FASHION_MNIST_DIR", nn_last_error());
-            return 1;
-        }
-        printf("\nFashion-MNIST not found (%s).\n"
-               "Install Debian's dataset-fashion-mnist or point --data / NN_FASHION_MNIST_DIR at "
-               "the four .gz files.\nUsing a SYNTHETIC stand-in (ten simple shapes with noise) so "
-               "the code still runs: its numbers say nothing about Fashion-MNIST.\n\n",
-               nn_last_error());
-        data_name = "synthetic";
-        n_train = quick ? 600 : 3000, n_val = quick ? 200 : 500, n_test = quick ? 300 : 1000;
-        make_synthetic(&all, n_train + n_val, nn_global_rng());
-        make_synthetic(&test, n_test, nn_global_rng());
-    }
-    if (all.n < n_train + n_val) { /* fewer pictures in the file than asked for */
-        n_val = all.n / 10 > 0 ? all.n / 10 : 1;
-        n_train = all.n - n_val;
-    }
-    nn_dataset_shuffle(&all, NULL); /* a random validation split, the same for a given seed */
-    nn_dataset_split(&all, n_val, &tr, &val);
-    nn_dataset_free(&all);
+    /* A folder the user named must work; only the default one may be missing (then a small
+     * synthetic stand-in). */
+    if (fashion_open_sized("mlp_vs_cnn", data_dir, n_train, n_val, n_test, quick ? 600 : 3000,
+                           quick ? 200 : 500, quick ? 300 : 1000, &tr, &val, &test,
+                           &data_name) != 0)
+        return 1;
     printf("data (%s): %d training, %d validation (for picking the epoch), %d test pictures "
            "(never trained on); loaded in %.2f s\n",
            data_name, tr.n, val.n, test.n, nn_seconds() - t_load);
@@ -438,15 +272,15 @@ int main(int argc, char **argv) {
            shift, flip ? ", random left-right mirror" : "");
 
     /* ---- the networks ---- */
-    net nets[2];
+    fashion_net nets[2];
     int nnets = 0;
-    if (run_mlp) nets[nnets++] = make_mlp();
-    if (run_cnn) nets[nnets++] = make_cnn(dropout);
+    if (run_mlp) nets[nnets++] = fashion_mlp_new("MLP", 256, 128);
+    if (run_cnn) nets[nnets++] = fashion_cnn_new("CNN", dropout);
     for (int i = 0; i < nnets; i++) {
         printf("\n== %s: layer output shapes for a batch of 64 ==\n", nets[i].name);
         int lab[64];
         nn_tensor *x = nn_dataset_batch(&tr, 0, 64, lab);
-        forward(&nets[i], x, true, NULL);
+        fashion_forward(&nets[i], x, true, NULL);
         nn_graph_clear();
         printf("%s parameters:\n", nets[i].name);
         nn_model_summary(nets[i].model, stdout);
@@ -457,14 +291,14 @@ int main(int argc, char **argv) {
     float test_acc[2], test_loss[2];
     int *pred[2];
     for (int i = 0; i < nnets; i++) {
-        net *n = &nets[i];
-        int epochs = n->kind == MLP ? mlp_epochs : cnn_epochs;
+        fashion_net *n = &nets[i];
+        int epochs = n->kind == FASHION_MLP ? mlp_epochs : cnn_epochs;
         printf("\n== training the %s: %d epochs of %d pictures, batch 64, Adam lr %g -> 0 ==\n",
                n->name, epochs, tr.n, lr);
-        hist[i] = train(n, &tr, &val, epochs, lr, n->kind == CNN ? shift : 0,
-                        n->kind == CNN && flip);
+        hist[i] = train(n, &tr, &val, epochs, lr, n->kind == FASHION_CNN ? shift : 0,
+                        n->kind == FASHION_CNN && flip);
         pred[i] = malloc((size_t)test.n * sizeof(int));
-        test_acc[i] = evaluate(n, &test, &test_loss[i], pred[i]);
+        test_acc[i] = fashion_evaluate(n, &test, &test_loss[i], pred[i]);
         printf("  %s test accuracy %.4f (loss %.4f) on %d pictures never trained on; "
                "%.1f s per epoch\n",
                n->name, test_acc[i], test_loss[i], test.n, hist[i].train_seconds / epochs);
@@ -550,7 +384,7 @@ int main(int argc, char **argv) {
     /* ---- one line for tests and graders ---- */
     printf("result: data=%s train=%d test=%d", data_name, tr.n, test.n);
     for (int i = 0; i < nnets; i++) {
-        const char *k = nets[i].kind == MLP ? "mlp" : "cnn";
+        const char *k = nets[i].kind == FASHION_MLP ? "mlp" : "cnn";
         printf(" %s_test_acc=%.4f %s_params=%zu %s_epochs=%d %s_s_per_epoch=%.1f %s_start_loss=%.4f", k,
                test_acc[i], k, nets[i].model->count, k, hist[i].epochs, k,
                hist[i].train_seconds / hist[i].epochs, k, hist[i].start_loss);

@@ -261,6 +261,9 @@
 #define nn_repeated_ngram_share(...) NN_AT(nn_repeated_ngram_share(__VA_ARGS__))
 #define nn_distinct_n(...) NN_AT(nn_distinct_n(__VA_ARGS__))
 
+/* net/distill.h */
+#define nn_distill_loss(...) NN_AT(nn_distill_loss(__VA_ARGS__))
+
 /* data/image.h */
 #define nn_image_load(...) NN_AT(nn_image_load(__VA_ARGS__))
 #define nn_image_save_png(...) NN_AT(nn_image_save_png(__VA_ARGS__))
@@ -380,6 +383,11 @@
 
 /* cli/out_path.h */
 #define nn_out_path(...) NN_AT(nn_out_path(__VA_ARGS__))
+
+/* net/prune.h */
+#define nn_prune_magnitude(...) NN_AT(nn_prune_magnitude(__VA_ARGS__))
+#define nn_prune_apply(...) NN_AT(nn_prune_apply(__VA_ARGS__))
+#define nn_prune_kept(...) NN_AT(nn_prune_kept(__VA_ARGS__))
 
 #endif /* NN_BUILDING_LIBRARY */
 #endif
