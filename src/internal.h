@@ -206,10 +206,17 @@ void nn_kernel_matmul_nn(const float *A, const float *B, float *C, int M, int K,
 void nn_kernel_matmul_nt(const float *A, const float *B, float *C, int M, int K, int N);
 /* C (M,N) += A^T @ B, A stored (K,M), B (K,N) */
 void nn_kernel_matmul_tn(const float *A, const float *B, float *C, int M, int K, int N);
-/* C (M,N) += A (M,K) @ B (K,N), register-blocked (vector tiles, AVX2 when the CPU has it):
- * the same result as nn_kernel_matmul_nn up to rounding; 1.1x (K = 9) to 8x faster on the
- * CNN's shapes (bench/bench_conv.c). Used by the convolution's fast path (src/ops/conv.c). */
+/* The same three products on the blocked GEMM (src/core/gemm.c: packing, cache blocks, a
+ * vector micro-kernel chosen for the CPU at run time, threads for big products); the same
+ * result up to float rounding, several times faster. Every product in the library calls
+ * these; nn_set_matmul_reference(true) routes them to the loops above. */
 void nn_kernel_gemm_nn(const float *A, const float *B, float *C, int M, int K, int N);
+void nn_kernel_gemm_nt(const float *A, const float *B, float *C, int M, int K, int N);
+void nn_kernel_gemm_tn(const float *A, const float *B, float *C, int M, int K, int N);
+/* C (M,N) += op(A) op(B) (layouts as nn_sgemm) on one path (an nn_gemm_path), exactly: no
+ * small-shape shortcut; threads > 0 fixes the team, 0 decides by size. For tests, benches. */
+void nn_gemm_run(int path, bool trans_a, bool trans_b, const float *A, const float *B, float *C,
+                 int M, int N, int K, int threads);
 
 /* "v is a new maximum over best": larger, or the first NaN (a NaN then stays the maximum).
  * So max and argmax propagate NaN as PyTorch does, wherever the NaN sits. */

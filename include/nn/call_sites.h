@@ -92,6 +92,9 @@
 
 /* ops/matmul.h */
 #define nn_matmul(...) NN_AT(nn_matmul(__VA_ARGS__))
+#define nn_sgemm(...) NN_AT(nn_sgemm(__VA_ARGS__))
+#define nn_set_gemm_path(...) NN_AT(nn_set_gemm_path(__VA_ARGS__))
+#define nn_set_matmul_reference(...) NN_AT(nn_set_matmul_reference(__VA_ARGS__))
 
 /* ops/shape.h */
 #define nn_transpose(...) NN_AT(nn_transpose(__VA_ARGS__))
@@ -261,6 +264,11 @@
 #define nn_repeated_ngram_share(...) NN_AT(nn_repeated_ngram_share(__VA_ARGS__))
 #define nn_distinct_n(...) NN_AT(nn_distinct_n(__VA_ARGS__))
 
+/* net/prune.h */
+#define nn_prune_magnitude(...) NN_AT(nn_prune_magnitude(__VA_ARGS__))
+#define nn_prune_apply(...) NN_AT(nn_prune_apply(__VA_ARGS__))
+#define nn_prune_kept(...) NN_AT(nn_prune_kept(__VA_ARGS__))
+
 /* net/distill.h */
 #define nn_distill_loss(...) NN_AT(nn_distill_loss(__VA_ARGS__))
 
@@ -383,11 +391,6 @@
 
 /* cli/out_path.h */
 #define nn_out_path(...) NN_AT(nn_out_path(__VA_ARGS__))
-
-/* net/prune.h */
-#define nn_prune_magnitude(...) NN_AT(nn_prune_magnitude(__VA_ARGS__))
-#define nn_prune_apply(...) NN_AT(nn_prune_apply(__VA_ARGS__))
-#define nn_prune_kept(...) NN_AT(nn_prune_kept(__VA_ARGS__))
 
 #endif /* NN_BUILDING_LIBRARY */
 #endif

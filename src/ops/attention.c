@@ -5,10 +5,9 @@
  *   Q (Tq, d)   K (Tk, d)   V (Tk, dv)   A (Tq, Tk)   Y (Tq, dv)
  * The weights A are saved for backward (and handed out as *weights when asked for).
  *   reference  every sum written out as a loop over one index. Read this one first.
- *   fast       the same sums as matrix products on nn_kernel_gemm_nn, which multiplies
- *              row-major (M, K) by (K, N): products with a transposed operand (Q K^T, dY V^T,
- *              A^T dY, dS^T Q) first copy that operand transposed into scratch memory, an
- *              O(T d) copy next to the O(T^2 d) product.
+ *   fast       the same sums as matrix products on the GEMM (src/core/gemm.c): the ones
+ *              with a transposed operand (Q K^T, dY V^T on _nt; A^T dY, dS^T Q on _tn) read
+ *              it in place, so nothing is copied.
  */
 #include "internal.h"
 #include "nn/ops/attention.h"
@@ -95,17 +94,10 @@ static void reference_backward(const attn_dims *a, const float *q, const float *
 
 /* ---- fast: the same sums as matrix products ------------------------------------------------- */
 
-/* dst (cols, rows) = src (rows, cols)^T */
-static void transpose_into(const float *src, float *dst, int rows, int cols) {
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
-}
-
 static void fast_forward(const attn_dims *a, const float *q, const float *k, const float *v,
-                         float *w, float *y, float *kt) {
-    transpose_into(k, kt, a->Tk, a->d);                       /* K^T (d, Tk) */
+                         float *w, float *y) {
     memset(w, 0, sizeof(float) * (size_t)a->Tq * a->Tk);
-    nn_kernel_gemm_nn(q, kt, w, a->Tq, a->d, a->Tk);          /* S = Q K^T (Tq, Tk) */
+    nn_kernel_gemm_nt(q, k, w, a->Tq, a->d, a->Tk);           /* S = Q K^T (Tq, Tk) */
     for (int i = 0; i < a->Tq; i++) {
         float *wi = w + (size_t)i * a->Tk;
         int seen = last_key(a, i) + 1;
@@ -117,17 +109,11 @@ static void fast_forward(const attn_dims *a, const float *q, const float *k, con
 
 static void fast_backward(const attn_dims *a, const float *q, const float *k, const float *v,
                           const float *w, const float *g, float *dq, float *dk, float *dvv,
-                          float *scratch) {
-    size_t TqTk = (size_t)a->Tq * a->Tk;
-    float *dS = scratch, *tr = scratch + TqTk;                /* (Tq, Tk) and a transpose */
-    if (dvv) {                                                /* dV (Tk, dv) += A^T dY */
-        transpose_into(w, tr, a->Tq, a->Tk);
-        nn_kernel_gemm_nn(tr, g, dvv, a->Tk, a->Tq, a->dv);
-    }
+                          float *dS) {
+    if (dvv) nn_kernel_gemm_tn(w, g, dvv, a->Tk, a->Tq, a->dv); /* dV (Tk, dv) += A^T dY */
     if (!dq && !dk) return;
-    transpose_into(v, tr, a->Tk, a->dv);                      /* V^T (dv, Tk) */
-    memset(dS, 0, sizeof(float) * TqTk);
-    nn_kernel_gemm_nn(g, tr, dS, a->Tq, a->dv, a->Tk);        /* dA = dY V^T (Tq, Tk) */
+    memset(dS, 0, sizeof(float) * (size_t)a->Tq * a->Tk);
+    nn_kernel_gemm_nt(g, v, dS, a->Tq, a->dv, a->Tk);         /* dA = dY V^T (Tq, Tk) */
     for (int i = 0; i < a->Tq; i++) {                         /* dS = A * (dA - rowsum) / sqrt(d) */
         const float *wi = w + (size_t)i * a->Tk;
         float *di = dS + (size_t)i * a->Tk, dot = 0.0f;
@@ -135,10 +121,7 @@ static void fast_backward(const attn_dims *a, const float *q, const float *k, co
         for (int j = 0; j < a->Tk; j++) di[j] = wi[j] * (di[j] - dot) * a->scale;
     }
     if (dq) nn_kernel_gemm_nn(dS, k, dq, a->Tq, a->Tk, a->d); /* dQ (Tq, d) += dS K */
-    if (dk) {                                                 /* dK (Tk, d) += dS^T Q */
-        transpose_into(dS, tr, a->Tq, a->Tk);
-        nn_kernel_gemm_nn(tr, q, dk, a->Tk, a->Tq, a->d);
-    }
+    if (dk) nn_kernel_gemm_tn(dS, q, dk, a->Tk, a->Tq, a->d); /* dK (Tk, d) += dS^T Q */
 }
 
 /* ---- the op ------------------------------------------------------------------------------ */
@@ -152,8 +135,7 @@ static void attention_backward(nn_node *n) {
     nn_tensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
     size_t sq = (size_t)a->Tq * a->d, sk = (size_t)a->Tk * a->d, sv = (size_t)a->Tk * a->dv,
            sy = (size_t)a->Tq * a->dv, sw = (size_t)a->Tq * a->Tk;
-    size_t most = (size_t)a->Tk * (a->dv > a->Tq ? a->dv : a->Tq);
-    float *scratch = a->reference ? NULL : nn_arena_alloc(sizeof(float) * (sw + most));
+    float *scratch = a->reference ? NULL : nn_arena_alloc(sizeof(float) * sw); /* dS */
     for (int b = 0; b < a->groups; b++) {
         const float *qb = q->data + b * sq, *kb = k->data + b * sk, *vb = v->data + b * sv;
         const float *wb = a->weights + b * sw, *gb = n->out->grad + b * sy;
@@ -206,13 +188,12 @@ nn_tensor *nn_attention(nn_tensor *q, nn_tensor *k, nn_tensor *v, bool causal,
     nn_tensor *w_tensor = weights ? nn_graph_tensor(nd, shape, false) : NULL;
     size_t sw = (size_t)dims.Tq * dims.Tk;
     float *w = w_tensor ? w_tensor->data : nn_arena_alloc(sizeof(float) * sw * dims.groups);
-    float *kt = dims.reference ? NULL : nn_arena_alloc(sizeof(float) * (size_t)dims.Tk * dims.d);
     size_t sqs = (size_t)dims.Tq * dims.d, sks = (size_t)dims.Tk * dims.d,
            svs = (size_t)dims.Tk * dims.dv, sys = (size_t)dims.Tq * dims.dv;
     for (int b = 0; b < dims.groups; b++) {
         const float *qb = q->data + b * sqs, *kb = k->data + b * sks, *vb = v->data + b * svs;
         if (dims.reference) reference_forward(&dims, qb, kb, vb, w + b * sw, out->data + b * sys);
-        else fast_forward(&dims, qb, kb, vb, w + b * sw, out->data + b * sys, kt);
+        else fast_forward(&dims, qb, kb, vb, w + b * sw, out->data + b * sys);
     }
     if (node) {
         attn_dims *saved = nn_arena_alloc(sizeof *saved);

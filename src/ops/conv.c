@@ -12,9 +12,9 @@
  *   fast       im2col: for one image, copy each patch that a kernel position sees into a
  *              column of a matrix col (R = C*kh*kw rows, P = Ho*Wo columns). Then the whole
  *              convolution of that image is ONE matrix multiply, y_n (K, P) = w (K, R) @ col,
- *              which the blocked kernel in src/core/kernels.c runs at full speed. Backward is
- *              two more:
- *                dw (K, R)  += dy_n (K, P) @ col^T        (computed as dw^T += col @ dy_n^T)
+ *              which the GEMM of src/core/gemm.c runs at full speed. Backward is two more,
+ *              whose transposed operands the GEMM reads in place:
+ *                dw (K, R)  += dy_n (K, P) @ col^T
  *                dcol (R, P) = w^T (R, K) @ dy_n (K, P),  then col2im adds dcol back into dx
  *              (col2im is im2col in reverse: a pixel seen by several patches gets the sum).
  *              Images are independent, so OpenMP hands them out to the threads; each thread
@@ -221,25 +221,19 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)K * P;
     bool direct = col_is_image(g);
     int nt = max_threads();
-    /* Per-thread scratch: col (R,P) and dy_n^T (P,K) for dw, dcol (R,P) for dx. */
-    size_t per = (size_t)2 * R * P + (size_t)P * K;
+    /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx. */
+    size_t per = (size_t)2 * R * P;
     float *scratch = nn_arena_alloc((size_t)nt * per * sizeof(float));
-    /* Each image's own dw^T (R,K) and db (K), added up in image order after the loop: the
+    /* Each image's own dw (K,R) and db (K), added up in image order after the loop: the
      * result is then the same bits whichever thread did which image, and for any number of
      * threads. (The arena zeroes them.) */
-    float *dwT_n = dw ? nn_arena_alloc((size_t)g->N * R * K * sizeof(float)) : NULL;
+    float *dw_n = dw ? nn_arena_alloc((size_t)g->N * K * R * sizeof(float)) : NULL;
     float *db_n = db ? nn_arena_alloc((size_t)g->N * K * sizeof(float)) : NULL;
-    float *wT = NULL;                                    /* w^T (R, K), for dcol */
-    if (dx) {
-        wT = nn_arena_alloc((size_t)R * K * sizeof(float));
-        for (int k = 0; k < K; k++)
-            for (int r = 0; r < R; r++) wT[(size_t)r * K + k] = w[(size_t)k * R + r];
-    }
     /* dynamic: when another program holds a core, the free thread takes more images */
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         float *s = scratch + (size_t)thread_id() * per;
-        float *col = s, *dcol = s + (size_t)R * P, *dyT = dcol + (size_t)R * P;
+        float *col = s, *dcol = s + (size_t)R * P;
         const float *dyn = dy + n * ys;                  /* (K, P) */
         if (db)
             for (int k = 0; k < K; k++) db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
@@ -249,27 +243,23 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
                 im2col(g, c, col);
                 c = col;
             }
-            for (int q = 0; q < P; q++)                  /* dyT (P,K) = dy_n^T */
-                for (int k = 0; k < K; k++) dyT[(size_t)q * K + k] = dyn[(size_t)k * P + q];
-            /* dw_n^T (R,K) = col (R,P) @ dy_n^T (P,K) */
-            nn_kernel_gemm_nn(c, dyT, dwT_n + (size_t)n * R * K, R, P, K);
+            /* dw_n (K,R) += dy_n (K,P) @ col^T, col stored (R,P): read transposed in place */
+            nn_kernel_gemm_nt(dyn, c, dw_n + (size_t)n * K * R, K, P, R);
         }
-        if (dx) {
-            if (direct) {                                /* dx_n (C,P) += w^T (C,K) @ dy_n */
-                nn_kernel_gemm_nn(wT, dyn, dx + n * xs, R, K, P);
+        if (dx) {                                        /* w^T (R,K), w stored (K,R) */
+            if (direct) {                                /* dx_n (C,P) += w^T @ dy_n */
+                nn_kernel_gemm_tn(w, dyn, dx + n * xs, R, K, P);
             } else {
                 memset(dcol, 0, (size_t)R * P * sizeof(float));
-                nn_kernel_gemm_nn(wT, dyn, dcol, R, K, P); /* dcol (R,P) = w^T (R,K) @ dy_n */
+                nn_kernel_gemm_tn(w, dyn, dcol, R, K, P); /* dcol (R,P) = w^T @ dy_n */
                 col2im_add(g, dcol, dx + n * xs);
             }
         }
     }
-    if (dw) {                       /* sum the images' dw^T into image 0's, then dw += it^T */
-        size_t RK = (size_t)R * K;
-        for (int n = 1; n < g->N; n++)
-            for (size_t i = 0; i < RK; i++) dwT_n[i] += dwT_n[(size_t)n * RK + i];
-        for (int k = 0; k < K; k++)
-            for (int r = 0; r < R; r++) dw[(size_t)k * R + r] += dwT_n[(size_t)r * K + k];
+    if (dw) {                                            /* dw += the images' dw_n, in order */
+        size_t KR = (size_t)K * R;
+        for (int n = 0; n < g->N; n++)
+            for (size_t i = 0; i < KR; i++) dw[i] += dw_n[(size_t)n * KR + i];
     }
     if (db)
         for (int n = 0; n < g->N; n++)

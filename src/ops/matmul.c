@@ -6,21 +6,16 @@
  *
  * Forward  C = A B.   Backward  dA += dC B^T,   dB += A^T dC.
  *
- * All three products run on the register-blocked kernel nn_kernel_gemm_nn (src/core/kernels.c);
- * backward first copies B^T or A^T into arena memory so that the kernel reads rows. That copy
- * is O(MK + KN) next to the O(MKN) product. The plain loops nn_kernel_matmul_nn/_nt/_tn are
- * the readable reference; tests/test_kernels.c checks that both agree.
+ * All three products run on the blocked GEMM (src/core/gemm.c): forward on nn_kernel_gemm_nn,
+ * backward's dC B^T on _nt and A^T dC on _tn, which read the transposed operand in place (the
+ * GEMM's packing absorbs the layout, so nothing is copied). The plain loops
+ * nn_kernel_matmul_nn/_nt/_tn of src/core/kernels.c are the readable reference;
+ * nn_set_matmul_reference(true) selects them and tests/test_gemm.c checks that both agree.
  */
 #include "internal.h"
 #include "nn/ops/matmul.h"
 
 typedef struct { int batch, M, K, N; bool shared_b; } matmul_dims;
-
-/* dst (cols, rows) = src (rows, cols)^T */
-static void transpose_into(const float *src, float *dst, int rows, int cols) {
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
-}
 
 static void matmul_backward(nn_node *n) {
     const matmul_dims *d = n->extra;
@@ -28,17 +23,11 @@ static void matmul_backward(nn_node *n) {
     const float *g = n->out->grad;
     size_t sa = (size_t)d->M * d->K, sb = d->shared_b ? 0 : (size_t)d->K * d->N,
            sc = (size_t)d->M * d->N;
-    float *bt = WANTS_GRAD(a) ? nn_arena_alloc((size_t)d->K * d->N * sizeof(float)) : NULL;
-    float *at = WANTS_GRAD(b) ? nn_arena_alloc(sa * sizeof(float)) : NULL;
     for (int t = 0; t < d->batch; t++) {
-        if (bt) { /* dA (M,K) += dC (M,N) @ B^T (N,K) */
-            transpose_into(b->data + t * sb, bt, d->K, d->N);
-            nn_kernel_gemm_nn(g + t * sc, bt, a->grad + t * sa, d->M, d->N, d->K);
-        }
-        if (at) { /* dB (K,N) += A^T (K,M) @ dC (M,N) */
-            transpose_into(a->data + t * sa, at, d->M, d->K);
-            nn_kernel_gemm_nn(at, g + t * sc, b->grad + t * sb, d->K, d->M, d->N);
-        }
+        if (WANTS_GRAD(a)) /* dA (M,K) += dC (M,N) @ B^T, B stored (K,N) */
+            nn_kernel_gemm_nt(g + t * sc, b->data + t * sb, a->grad + t * sa, d->M, d->N, d->K);
+        if (WANTS_GRAD(b)) /* dB (K,N) += A^T @ dC (M,N), A stored (M,K) */
+            nn_kernel_gemm_tn(a->data + t * sa, g + t * sc, b->grad + t * sb, d->K, d->M, d->N);
     }
 }
 

@@ -36,7 +36,7 @@ nn_tensor *nn_attention(nn_tensor *q, nn_tensor *k, nn_tensor *v, bool causal,
 
 /* Two implementations of the same formulas: the reference (the sums above as plain loops,
  * one number at a time; read it first) and the fast path (per batch-and-head, the products
- * Q K^T, A V and the four of backward on the blocked matrix kernel of src/core/kernels.c).
+ * Q K^T, A V and the four of backward on the GEMM of src/core/gemm.c).
  * They agree up to float rounding (tests/test_attention.c). true selects the reference for
  * later calls (backward follows its forward); returns the previous setting. Default: fast. */
 bool nn_set_attention_reference(bool on);

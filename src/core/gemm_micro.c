@@ -1,0 +1,203 @@
+/* src/core/gemm_micro.c — the micro-kernels: where the multiply-adds happen.
+ *
+ * Every kernel computes one tile C (MR, NR) += a (MR x kc) @ b (kc x NR) from packed panels
+ * (src/core/gemm_pack.c). The tile's MR x NR sums stay in vector registers for all kc steps;
+ * each step loads NR floats of b (NR / W vectors of W lanes), broadcasts each of the MR floats
+ * of a to a full vector, and does MR x NR / W vector multiply-adds:
+ *
+ *                 b[k][0 .. NR)                       (NR / W vector loads)
+ *               +-----------------+
+ *     a[k][0] x | acc 0,0 acc 0,1 |                   (one broadcast per row,
+ *     a[k][1] x | acc 1,0 acc 1,1 |                    MR x NR / W fused multiply-adds)
+ *        ...    |       ...       |
+ *               +-----------------+
+ *
+ * The register budget sets the tile. With R vector registers we need MR x NR/W accumulators,
+ * NR/W for b and one for the broadcast: MR x NR/W + NR/W + 1 <= R. The tile should also be as
+ * "square" as that allows, since the work per step is MR x NR/W multiply-adds against
+ * MR + NR/W loads: more multiply-adds per load keeps the FMA units, not the loads, the limit.
+ *   AVX2 + FMA  16 ymm of 8 floats:   6 x 16 -> 12 accumulators + 2 + 1 = 15 registers
+ *   AVX-512     32 zmm of 16 floats: 14 x 32 -> 28 accumulators + 2 + 1 = 31 registers
+ *   SSE         16 xmm of 4 floats:   6 x 8  -> 12 accumulators + 2 + 1, plus one for the
+ *               product (SSE has no fused multiply-add: a multiply, then an add)
+ * A modern core retires two vector FMAs per cycle, each with a latency of 4-5 cycles, so it
+ * needs 8-10 independent accumulators in flight to stay busy: 12 (AVX2) and 28 (AVX-512) are
+ * enough; a tile of 4 accumulators could reach only half the peak however fast the memory.
+ *
+ * The vector kernels are compiled with __attribute__((target(...))) so the library builds
+ * with no -march flag; gemm.c calls one only after asking the CPU (__builtin_cpu_supports)
+ * whether it has those instructions. The AVX-512 kernel was written for CPUs this project's
+ * build machine does not have (an AMD EPYC with AVX2): tests/test_gemm.c checks it wherever
+ * the CPU runs it and skips it elsewhere.
+ *
+ * Edges: the packed panels are zero-padded, so a kernel always computes the whole tile; a
+ * tile that overhangs the bottom or right edge of C is stored through a small buffer, and
+ * only its mr x nr valid part is added to C.
+ *
+ * Each vector kernel comes twice from one body: reading a packed A panel (a[k*MR + r],
+ * strides known at compile time) and reading A in place through its strides
+ * (a[r*rsa + k*csa]), for the products where packing A would not pay (few columns of C: see
+ * gemm.c).
+ */
+#include "gemm_internal.h"
+
+/* C (mr, nr) += t (MR, NR): the overhanging edge tile, added through a buffer. */
+static void add_edge(const float *t, int NR, float *c, size_t ldc, int mr, int nr) {
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] += t[r * NR + j];
+}
+
+/* The two entry points of a kernel from its body NAME##_body(kc, a, rsa, csa, b, c, ldc, mr,
+ * nr): packed A (rsa = 1, csa = MR: the compiler specialises the body for these constants)
+ * and A read in place. */
+#define KERNEL_PAIR(NAME, TARGET, MR)                                                     \
+    TARGET static void NAME(int kc, const float *a, const float *b, float *c, size_t ldc,  \
+                            int mr, int nr) {                                             \
+        NAME##_body(kc, a, 1, (MR), b, c, ldc, mr, nr);                                   \
+    }                                                                                     \
+    TARGET static void NAME##_strided(int kc, const float *a, size_t rsa, size_t csa,     \
+                                      const float *b, float *c, size_t ldc, int mr,       \
+                                      int nr) {                                           \
+        NAME##_body(kc, a, rsa, csa, b, c, ldc, mr, nr);                                  \
+    }
+
+/* ---- plain C: 4 x 8, for any CPU (the compiler may still vectorise it) ----------------- */
+enum { PLAIN_MR = 4, PLAIN_NR = 8 };
+
+static void micro_plain(int kc, const float *a, const float *b, float *c, size_t ldc, int mr,
+                        int nr) {
+    float acc[PLAIN_MR][PLAIN_NR] = {{0}};
+    for (int k = 0; k < kc; k++, a += PLAIN_MR, b += PLAIN_NR)
+        for (int r = 0; r < PLAIN_MR; r++)
+            for (int j = 0; j < PLAIN_NR; j++) acc[r][j] += a[r] * b[j];
+    add_edge(&acc[0][0], PLAIN_NR, c, ldc, mr, nr);
+}
+/* No in-place variant: with A's stride unknown at compile time the compiler no longer
+ * vectorises this loop (6 GFLOP/s instead of 22 at n = 64), so plain C always packs A. */
+
+/* KC = 256: a 256 x 8 panel of b is 8 KiB, well inside a 32 KiB L1 data cache. */
+const gemm_kernel nn_gemm_plain = {"plain", micro_plain, NULL, PLAIN_MR, PLAIN_NR, 128, 256,
+                                   2048};
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* The kernels name each accumulator (c0a, c0b, c1a, ...) instead of using an array: a
+ * compiler keeps named vector variables in registers, while an array of vectors indexed in
+ * a loop it may leave in memory, storing it on every step. The X-macros below write out the
+ * rows: ROWS6(STEP) is STEP(0) STEP(1) ... STEP(5). */
+#define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+/* Ask for the C tile's cache lines before the k loop: they are needed only after it, and a
+ * tile of C read from L3 or memory (C bigger than L2, K short) would otherwise stall the end
+ * of every call. A prefetch never faults, so edge tiles need no care. */
+#define PREFETCH_C(r) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);                \
+                      _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
+#define ROWS14(X) ROWS6(X) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+/* the third cache line of a 32-float row (AVX-512's tile) */
+#define PREFETCH_C_HIGH(r) _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
+
+/* The computed tile t (MR, NR) is added to C: whole when it fits, else its valid part. */
+#define ADD_TILE(MR, NR)                                                                  \
+    do {                                                                                  \
+        if (mr == (MR) && nr == (NR)) {                                                   \
+            for (int r = 0; r < (MR); r++)                                                \
+                for (int j = 0; j < (NR); j++) c[(size_t)r * ldc + j] += t[r * (NR) + j]; \
+        } else {                                                                          \
+            add_edge(t, (NR), c, ldc, mr, nr);                                            \
+        }                                                                                 \
+    } while (0)
+
+/* ---- SSE: 6 x 8, twelve 4-float accumulators (every x86-64 CPU has SSE2) --------------- */
+#define SSE_ZERO(r) __m128 c##r##a = _mm_setzero_ps(), c##r##b = _mm_setzero_ps();
+#define SSE_STEP(r)                                                                       \
+    {                                                                                     \
+        __m128 ar = _mm_set1_ps(a[r * rsa]);                                                    \
+        c##r##a = _mm_add_ps(c##r##a, _mm_mul_ps(ar, b0));                                \
+        c##r##b = _mm_add_ps(c##r##b, _mm_mul_ps(ar, b1));                                \
+    }
+#define SSE_SAVE(r) _mm_storeu_ps(t + r * 8, c##r##a); _mm_storeu_ps(t + r * 8 + 4, c##r##b);
+
+__attribute__((target("sse2"), always_inline)) static inline void micro_sse_body(
+    int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
+    int nr) {
+    ROWS6(PREFETCH_C)
+    ROWS6(SSE_ZERO)
+    for (int k = 0; k < kc; k++, a += csa, b += 8) {
+        __m128 b0 = _mm_loadu_ps(b), b1 = _mm_loadu_ps(b + 4);
+        ROWS6(SSE_STEP)
+    }
+    float t[6 * 8];
+    ROWS6(SSE_SAVE)
+    ADD_TILE(6, 8);
+}
+KERNEL_PAIR(micro_sse, __attribute__((target("sse2"))), 6)
+/* KC = 256: b's panel 8 KiB (L1); MC = 144: a's block 144 x 256 x 4 B = 144 KiB (L2). */
+const gemm_kernel nn_gemm_sse = {"sse", micro_sse, micro_sse_strided, 6, 8, 144, 256, 2048};
+
+/* ---- AVX2 + FMA: 6 x 16, twelve 8-float accumulators ----------------------------------- */
+#define AVX2_ZERO(r) __m256 c##r##a = _mm256_setzero_ps(), c##r##b = _mm256_setzero_ps();
+#define AVX2_STEP(r)                                                                      \
+    {                                                                                     \
+        __m256 ar = _mm256_broadcast_ss(a + r * rsa);                                           \
+        c##r##a = _mm256_fmadd_ps(ar, b0, c##r##a);                                       \
+        c##r##b = _mm256_fmadd_ps(ar, b1, c##r##b);                                       \
+    }
+#define AVX2_SAVE(r)                                                                      \
+    _mm256_storeu_ps(t + r * 16, c##r##a); _mm256_storeu_ps(t + r * 16 + 8, c##r##b);
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void micro_avx2_body(
+    int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
+    int nr) {
+    ROWS6(PREFETCH_C)
+    ROWS6(AVX2_ZERO)
+    for (int k = 0; k < kc; k++, a += csa, b += 16) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        ROWS6(AVX2_STEP)
+    }
+    float t[6 * 16];
+    ROWS6(AVX2_SAVE)
+    ADD_TILE(6, 16);
+}
+KERNEL_PAIR(micro_avx2, __attribute__((target("avx2,fma"))), 6)
+/* KC = 256: b's panel 256 x 16 x 4 B = 16 KiB, half of the 32 KiB L1, the other half for
+ * a's 6 KiB micro-panel streaming past; MC = 144: a's block 144 KiB, in the 512 KiB L2;
+ * NC = 3072: b's block 3 MiB, in the L3. */
+const gemm_kernel nn_gemm_avx2 = {"avx2", micro_avx2, micro_avx2_strided, 6, 16, 144, 256,
+                                  3072};
+
+/* ---- AVX-512: 14 x 32, twenty-eight 16-float accumulators (untested on AVX2 machines) -- */
+#define AVX512_ZERO(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
+#define AVX512_STEP(r)                                                                    \
+    {                                                                                     \
+        __m512 ar = _mm512_set1_ps(a[r * rsa]);                                                 \
+        c##r##a = _mm512_fmadd_ps(ar, b0, c##r##a);                                       \
+        c##r##b = _mm512_fmadd_ps(ar, b1, c##r##b);                                       \
+    }
+#define AVX512_SAVE(r)                                                                    \
+    _mm512_storeu_ps(t + r * 32, c##r##a); _mm512_storeu_ps(t + r * 32 + 16, c##r##b);
+
+__attribute__((target("avx512f"), always_inline)) static inline void micro_avx512_body(
+    int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
+    int nr) {
+    ROWS14(PREFETCH_C)
+    ROWS14(PREFETCH_C_HIGH)
+    ROWS14(AVX512_ZERO)
+    for (int k = 0; k < kc; k++, a += csa, b += 32) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        ROWS14(AVX512_STEP)
+    }
+    float t[14 * 32];
+    ROWS14(AVX512_SAVE)
+    ADD_TILE(14, 32);
+}
+KERNEL_PAIR(micro_avx512, __attribute__((target("avx512f"))), 14)
+/* KC = 192: b's panel 192 x 32 x 4 B = 24 KiB of a 32-48 KiB L1; MC = 140: a's block 105 KiB
+ * (L2 is 1-2 MiB on these CPUs); NC = 3072: b's block 2.25 MiB. */
+const gemm_kernel nn_gemm_avx512 = {"avx512", micro_avx512, micro_avx512_strided, 14, 32, 140,
+                                    192, 3072};
+
+#else /* no x86 vector kernels in this build: gemm.c sees NULL and never picks them */
+const gemm_kernel nn_gemm_sse = {"sse", 0, 0, 6, 8, 144, 256, 2048};
+const gemm_kernel nn_gemm_avx2 = {"avx2", 0, 0, 6, 16, 144, 256, 3072};
+const gemm_kernel nn_gemm_avx512 = {"avx512", 0, 0, 14, 32, 140, 192, 3072};
+#endif
