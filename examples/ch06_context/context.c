@@ -268,17 +268,8 @@ int main(int argc, char **argv) {
     ch06_level level = ch06_level_of(quick, full);
 
     poems po;
-    if (poems_open(&po, NULL, true, quick ? 150 : 500, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    poems_describe(&po, true);
     ch06_gpt m;
-    if (ch06_gpt_get(&m, &po, level, model_dir, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    ch06_describe(&m, model_dir);
+    if (ch06_open(&po, &m, true, level, model_dir, seed) != 0) return 1;
     nn_gpt *g = m.gpt;
     const nn_vocab *v = po.vocab;
     int T = g->cfg.context, V = v->size, failed = 0;

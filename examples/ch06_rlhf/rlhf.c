@@ -187,17 +187,8 @@ int main(int argc, char **argv) {
     printf("seed %llu\n", (unsigned long long)seed);
 
     poems po;
-    if (poems_open(&po, NULL, false, quick ? 150 : 500, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    poems_describe(&po, false);
     ch06_gpt m;
-    if (ch06_gpt_get(&m, &po, level, model_dir, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    ch06_describe(&m, model_dir);
+    if (ch06_open(&po, &m, false, level, model_dir, seed) != 0) return 1;
     nn_gpt *ref = m.gpt, *pol = gpt_copy(ref);
     if (ref->cfg.context - 2 < LINE) LINE = ref->cfg.context - 2;
     if (LINE < 12) {

@@ -133,17 +133,8 @@ int main(int argc, char **argv) {
     if (!nn_option_given(opts, nopt, "--samples")) S = quick ? 4 : 32;
 
     poems po;
-    if (poems_open(&po, NULL, false, quick ? 150 : 500, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    poems_describe(&po, false);
     ch06_gpt m;
-    if (ch06_gpt_get(&m, &po, level, model_dir, seed) != 0) {
-        poems_close(&po);
-        return 1;
-    }
-    ch06_describe(&m, model_dir);
+    if (ch06_open(&po, &m, false, level, model_dir, seed) != 0) return 1;
     nn_gpt *g = m.gpt;
     const nn_vocab *v = po.vocab;
     int V = v->size, T = g->cfg.context;

@@ -5,6 +5,7 @@
  *   ch06_gpt_get      train it (gpt_train from gpt_train.h), or load a folder nn_gpt_save
  *                     wrote (tiny_gpt's out/gpt) when its vocabulary is the corpus's
  *   ch06_describe     one line: the sizes, the parameters and the losses
+ *   ch06_open         the corpus and that GPT, both described: a demo's first lines
  * A header of static functions (each example is one program, built from one .c file). */
 #ifndef EXAMPLES_COMMON_CH06_QUICK_GPT_H
 #define EXAMPLES_COMMON_CH06_QUICK_GPT_H
@@ -110,6 +111,24 @@ CH06_FN void ch06_describe(const ch06_gpt *m, const char *model_dir) {
            c->layers > 1 ? "s" : "", c->context, c->vocab, m->gpt->model->count, m->train, m->val);
     if (m->loaded) printf("  (loaded in %.1f s)\n", m->seconds);
     else printf("  (%d steps in %.1f s)\n", m->steps, m->seconds);
+}
+
+/* What most demos start with: the corpus (tang300, titles kept or not; a synthetic one
+ * without it), then the chapter's GPT for `level`, trained here or loaded from model_dir,
+ * each described. 0, or 1 after a message (nothing left open). */
+CH06_FN int ch06_open(poems *po, ch06_gpt *m, bool titles, ch06_level level,
+                      const char *model_dir, uint64_t seed) {
+    if (poems_open(po, NULL, titles, level == CH06_QUICK ? 150 : 500, seed) != 0) {
+        poems_close(po);
+        return 1;
+    }
+    poems_describe(po, titles);
+    if (ch06_gpt_get(m, po, level, model_dir, seed) != 0) {
+        poems_close(po);
+        return 1;
+    }
+    ch06_describe(m, model_dir);
+    return 0;
 }
 
 #endif
