@@ -145,6 +145,18 @@ static inline uint32_t nn_get_le32(const unsigned char *b) {
 static inline uint64_t nn_get_le64(const unsigned char *b) {
     return (uint64_t)nn_get_le32(b) | (uint64_t)nn_get_le32(b + 4) << 32;
 }
+/* A cursor over a file's bytes b[pos .. end) that never reads past `end` (the checkpoint
+ * loaders): nn_cursor_u32 reads the next little-endian uint32, or returns false at the end. */
+typedef struct nn_cursor {
+    const unsigned char *b;
+    size_t pos, end;
+} nn_cursor;
+static inline bool nn_cursor_u32(nn_cursor *c, uint32_t *v) {
+    if (c->end - c->pos < 4) return false;
+    *v = nn_get_le32(c->b + c->pos);
+    c->pos += 4;
+    return true;
+}
 
 /* The text sources' shared pieces: the offset of the first invalid UTF-8 sequence in
  * text[0 .. len), or len, with "byte N (line L): what is wrong" in where (src/data/

@@ -185,18 +185,6 @@ typedef struct entry {
     char *owned;
 } entry;
 
-/* A cursor over the file that never reads past `end`. */
-typedef struct cursor {
-    const unsigned char *b;
-    size_t pos, end;
-} cursor;
-
-static bool c_u32(cursor *c, uint32_t *v) {
-    if (c->end - c->pos < 4) return false;
-    *v = nn_get_le32(c->b + c->pos);
-    c->pos += 4;
-    return true;
-}
 
 /* "(2, 3)" for an entry's shape. */
 static void shape_text(char *buf, size_t size, int ndim, const int *shape) {
@@ -210,7 +198,7 @@ static void shape_text(char *buf, size_t size, int ndim, const int *shape) {
  * nn_last_error() saying where the records stop making sense. */
 static int parse_entries(const char *path, const unsigned char *b, size_t end, entry *e,
                          uint32_t count, size_t file_len) {
-    cursor c = {b, 12, end};
+    nn_cursor c = {b, 12, end};
 #define BROKEN(...)                                                                      \
     do {                                                                                 \
         char what_[256];                                                                 \
@@ -221,20 +209,20 @@ static int parse_entries(const char *path, const unsigned char *b, size_t end, e
     } while (0)
     for (uint32_t i = 0; i < count; i++) {
         uint32_t len, ndim;
-        if (!c_u32(&c, &len)) BROKEN("the file ends before its name length");
+        if (!nn_cursor_u32(&c, &len)) BROKEN("the file ends before its name length");
         if (len == 0 || len > CKPT_MAX_NAME)
             BROKEN("name length %u at byte %zu is not 1 .. %u", len, c.pos - 4, CKPT_MAX_NAME);
         if (c.end - c.pos < len) BROKEN("the file ends inside its %u-byte name", len);
         e[i].name = (const char *)b + c.pos;
         e[i].name_len = len;
         c.pos += len;
-        if (!c_u32(&c, &ndim)) BROKEN("the file ends before its number of dimensions");
+        if (!nn_cursor_u32(&c, &ndim)) BROKEN("the file ends before its number of dimensions");
         if (ndim > NN_MAX_DIMS) BROKEN("%u dimensions (at most %d)", ndim, NN_MAX_DIMS);
         e[i].ndim = (int)ndim;
         size_t size = 1;
         for (uint32_t d = 0; d < ndim; d++) {
             uint32_t s;
-            if (!c_u32(&c, &s)) BROKEN("the file ends inside its shape");
+            if (!nn_cursor_u32(&c, &s)) BROKEN("the file ends inside its shape");
             if (s == 0 || s > (uint32_t)INT32_MAX) BROKEN("dimension %u has size %u", d, s);
             e[i].shape[d] = (int)s;
             if (size > ((size_t)1 << 40) / s) BROKEN("an implausibly large shape");

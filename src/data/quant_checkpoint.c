@@ -187,18 +187,6 @@ static size_t max_file_size(const nn_model *m) {
     return n;
 }
 
-/* A cursor that never reads past end. */
-typedef struct cursor {
-    const unsigned char *b;
-    size_t pos, end;
-} cursor;
-
-static bool c_u32(cursor *c, uint32_t *v) {
-    if (c->end - c->pos < 4) return false;
-    *v = nn_get_le32(c->b + c->pos);
-    c->pos += 4;
-    return true;
-}
 
 /* The model's parameter called name[0 .. len), or -1. */
 static int find_param(const nn_model *m, const unsigned char *name, size_t len) {
@@ -210,9 +198,9 @@ static int find_param(const nn_model *m, const unsigned char *name, size_t len) 
 
 /* Decode one record at c (its name already read: parameter t) into out (t->size floats).
  * NULL, or what is wrong (a static string or one written into why). */
-static const char *decode(cursor *c, const nn_tensor *t, float *out, char *why, size_t size) {
+static const char *decode(nn_cursor *c, const nn_tensor *t, float *out, char *why, size_t size) {
     uint32_t kind, layout, group;
-    if (!c_u32(c, &kind)) return "the file ends before its kind";
+    if (!nn_cursor_u32(c, &kind)) return "the file ends before its kind";
     if (kind == 0) {
         if ((c->end - c->pos) / 4 < t->size) return "the file ends inside its float32 values";
         for (size_t i = 0; i < t->size; i++) {
@@ -226,7 +214,8 @@ static const char *decode(cursor *c, const nn_tensor *t, float *out, char *why, 
         snprintf(why, size, "kind %u is not 0 (float32), 8 (int8) or 4 (int4)", kind);
         return why;
     }
-    if (!c_u32(c, &layout) || !c_u32(c, &group)) return "the file ends before its layout";
+    if (!nn_cursor_u32(c, &layout) || !nn_cursor_u32(c, &group))
+        return "the file ends before its layout";
     if (layout > 1 || (layout == 1 && t->ndim != 2)) {
         snprintf(why, size, "layout %u (0, or 1 for a 2-D parameter)", layout);
         return why;
@@ -326,14 +315,14 @@ int nn_model_load_quantized(nn_model *m, const char *path) {
     }
     scratch = nn_xmalloc((m->count ? m->count : 1) * sizeof *scratch);
     seen = nn_xcalloc((size_t)m->nparams + 1, sizeof *seen);
-    cursor c = {b, 12, len - 4};
+    nn_cursor c = {b, 12, len - 4};
     char why[160], name[200];
     for (uint32_t i = 0; i < count; i++) {
         uint32_t nlen, ndim;
         const char *bad = NULL;
         int p = -1;
         name[0] = 0;
-        if (!c_u32(&c, &nlen) || nlen == 0 || nlen > QCK_MAX_NAME || c.end - c.pos < nlen) {
+        if (!nn_cursor_u32(&c, &nlen) || nlen == 0 || nlen > QCK_MAX_NAME || c.end - c.pos < nlen) {
             bad = "its name length is not 1 .. 4096 or runs past the end";
         } else {
             nn_quote_bytes(name, sizeof name, b + c.pos, nlen, 120);
@@ -342,7 +331,7 @@ int nn_model_load_quantized(nn_model *m, const char *path) {
             if (p < 0) bad = "the model has no parameter of that name";
             else if (seen[p]) bad = "the file holds it twice";
         }
-        if (!bad && (!c_u32(&c, &ndim) || ndim != (uint32_t)m->params[p]->ndim ||
+        if (!bad && (!nn_cursor_u32(&c, &ndim) || ndim != (uint32_t)m->params[p]->ndim ||
                      c.end - c.pos < 4 * ndim))
             bad = "its number of dimensions differs from the model's";
         for (uint32_t d = 0; !bad && d < ndim; d++) {
