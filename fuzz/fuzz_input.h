@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Bad bytes are bad input (error kind 2): the loaders must return NULL or -1. Reaching the
  * misuse handler (kind 1) from a loader is a bug in the loader, so it is a crash here. */
@@ -76,6 +77,25 @@ __attribute__((unused)) static const char *fuzz_input_path(const uint8_t *data, 
     }
     fuzz_write_all(fd, data, size);
     return fuzz_path;
+}
+
+/* Formats that end in a CRC-32 of everything before it (NNCK, NNQ1, NNVX): random bytes
+ * almost never carry a right checksum, so the loader would refuse them before reading a
+ * field. Calling check(data) and then check(the same bytes with the last four replaced by
+ * their correct CRC-32) lets the fuzzer reach the field checks too. min: the smallest size
+ * worth fixing (a header and the checksum). */
+__attribute__((unused)) static void fuzz_with_fixed_crc(const uint8_t *data, size_t size,
+                                                       size_t min,
+                                                       void (*check)(const uint8_t *, size_t)) {
+    check(data, size);
+    if (size < min) return;
+    uint8_t *fixed = malloc(size);
+    if (!fixed) abort();
+    memcpy(fixed, data, size);
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), fixed, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++) fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    check(fixed, size);
+    free(fixed);
 }
 
 #endif

@@ -11,7 +11,6 @@
 #include "fuzz_input.h"
 
 #include <math.h>
-#include <zlib.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
@@ -72,15 +71,6 @@ static void load_and_check(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    load_and_check(data, size);
-    if (size >= 20) {
-        uint8_t *fixed = malloc(size);
-        if (!fixed) abort();
-        memcpy(fixed, data, size);
-        uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), fixed, (uInt)(size - 4));
-        for (int i = 0; i < 4; i++) fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
-        load_and_check(fixed, size);
-        free(fixed);
-    }
+    fuzz_with_fixed_crc(data, size, 20, load_and_check);
     return 0;
 }
