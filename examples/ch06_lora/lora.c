@@ -142,13 +142,6 @@ typedef struct outcome {
     poems_curve curve;
 } outcome;
 
-/* A copy of the base: the same config and weights. */
-static nn_gpt *clone_gpt(const nn_gpt *base) {
-    nn_gpt *g = nn_gpt_new(&base->cfg);
-    if (g) memcpy(g->model->data, base->model->data, sizeof(float) * base->model->count);
-    return g;
-}
-
 /* S samples of n characters at temperature 0.8, each after a line end and the first
  * character of a validation line of the task (the same prompts and random numbers for every
  * method): the shares of 5- and 7-character clauses among all complete ones. */
@@ -321,7 +314,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < NM; k++) {
         const method *me = &ms[k];
         outcome *o = &out[k];
-        nn_gpt *g = clone_gpt(base);
+        nn_gpt *g = gpt_copy(base);
         if (!g) return fprintf(stderr, "lora: %s\n", nn_last_error()), 1;
         if (me->how == QLORA) {
             o->base_bytes = nn_gpt_quantize_base(g, G);

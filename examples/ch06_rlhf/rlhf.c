@@ -143,13 +143,6 @@ static measure evaluate(nn_gpt *pol, nn_gpt *ref, const nn_vocab *v, int nl, con
     return m;
 }
 
-/* A copy of g: the same config, the same weights (the parameters are one block). */
-static nn_gpt *gpt_copy(const nn_gpt *g) {
-    nn_gpt *c = nn_gpt_new(&g->cfg);
-    if (c) memcpy(c->model->data, g->model->data, sizeof(float) * g->model->count);
-    return c;
-}
-
 int main(int argc, char **argv) {
     bool quick = false, full = false;
     const char *out_dir = "out", *model_dir = NULL;

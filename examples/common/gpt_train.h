@@ -4,6 +4,7 @@
  *   gpt_train       random windows (nn_text_random_batch), AdamW, clipping, a validation
  *                   check every few steps, the best weights kept (early stopping)
  *   gpt_fit         the same loop on a GPT you already have (fine-tuning)
+ *   gpt_copy        a second GPT with the same weights (a frozen reference, a base to tune)
  *   gpt_span_loss   mean loss over a span, windows overlapping by half
  *   gpt_write_text  text after a prompt;  gpt_write_poem  one poem of it
  * A header of static functions (each example is one program, built from one .c file). */
@@ -156,6 +157,14 @@ GPT_FN int gpt_train(gpt_run *r, const gpt_settings *st, nn_token_span tr, nn_to
     nn_gpt *g = nn_gpt_new(&st->cfg);
     if (!g) return -1;
     return gpt_fit(r, g, st, tr, va, seed);
+}
+
+/* A copy of g: the same config and the same weights (the parameters are one block), no
+ * adapters. NULL when the config is refused. */
+GPT_FN nn_gpt *gpt_copy(const nn_gpt *g) {
+    nn_gpt *c = nn_gpt_new(&g->cfg);
+    if (c) memcpy(c->model->data, g->model->data, sizeof(float) * g->model->count);
+    return c;
 }
 
 /* ---- writing text ---------------------------------------------------------------------------- */
