@@ -119,33 +119,32 @@ __attribute__((target("avx2"))) static inline __m256i dot32(__m256i acc, __m256i
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
-/* AVX2: 32 inputs per step; four weight rows at a time share each piece of x. */
-__attribute__((target("avx2"))) static void dots_avx2(const int8_t *qx, int M,
-                                                      const nn_q8_weights *w, int32_t *acc) {
+/* AVX2: 32 inputs per step; four weight rows at a time share each piece of x. One row of x
+ * per call: the loop over rows (and its OpenMP threads) is in dots_by_rows, outside the
+ * target("avx2") function, because clang's OpenMP outlines a parallel loop's body into a new
+ * function that would not inherit the target attribute. */
+__attribute__((target("avx2"))) static void row_avx2(const int8_t *x, const nn_q8_weights *w,
+                                                     int32_t *acc_row) {
     int N = w->n, K = w->k, K32 = K / 32 * 32;
-#pragma omp parallel for schedule(static) if ((long)M * N * K > PARALLEL_MIN_OPS)
-    for (int m = 0; m < M; m++) {
-        const int8_t *x = qx + (size_t)m * K;
-        for (int n = 0; n < N; n += 4) {
-            int rows = N - n < 4 ? N - n : 4;
-            const int8_t *wr[4];
-            for (int r = 0; r < 4; r++) wr[r] = w->q + (size_t)(n + (r < rows ? r : 0)) * K;
-            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-            for (int k = 0; k < K32; k += 32) {
+    for (int n = 0; n < N; n += 4) {
+        int rows = N - n < 4 ? N - n : 4;
+        const int8_t *wr[4];
+        for (int r = 0; r < 4; r++) wr[r] = w->q + (size_t)(n + (r < rows ? r : 0)) * K;
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        for (int k = 0; k < K32; k += 32) {
 #define LOAD(p) _mm256_loadu_si256((const __m256i *)((p) + k))
-                __m256i xv = LOAD(x), ax = _mm256_abs_epi8(xv);
-                s0 = dot32(s0, ax, xv, LOAD(wr[0]));
-                s1 = dot32(s1, ax, xv, LOAD(wr[1]));   /* rows past N repeat row n: */
-                s2 = dot32(s2, ax, xv, LOAD(wr[2]));   /* computed, never stored */
-                s3 = dot32(s3, ax, xv, LOAD(wr[3]));
+            __m256i xv = LOAD(x), ax = _mm256_abs_epi8(xv);
+            s0 = dot32(s0, ax, xv, LOAD(wr[0]));
+            s1 = dot32(s1, ax, xv, LOAD(wr[1]));   /* rows past N repeat row n: */
+            s2 = dot32(s2, ax, xv, LOAD(wr[2]));   /* computed, never stored */
+            s3 = dot32(s3, ax, xv, LOAD(wr[3]));
 #undef LOAD
-            }
-            int32_t t[4];
-            _mm_storeu_si128((__m128i *)t, hsum8x4(s0, s1, s2, s3));
-            for (int r = 0; r < rows; r++) {
-                for (int k = K32; k < K; k++) t[r] += x[k] * wr[r][k];   /* the last K % 32 */
-                acc[(size_t)m * N + n + r] = t[r];
-            }
+        }
+        int32_t t[4];
+        _mm_storeu_si128((__m128i *)t, hsum8x4(s0, s1, s2, s3));
+        for (int r = 0; r < rows; r++) {
+            for (int k = K32; k < K; k++) t[r] += x[k] * wr[r][k];   /* the last K % 32 */
+            acc_row[n + r] = t[r];
         }
     }
 }
@@ -153,32 +152,35 @@ __attribute__((target("avx2"))) static void dots_avx2(const int8_t *qx, int M,
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
 /* AVX-512 VNNI: 64 inputs per step, four weight rows at a time; the last K % 64 inputs by
- * a masked load (masked lanes read as 0 in both x and w, so they add 0 even after x's +128). */
-VNNI_TARGET static void dots_vnni(const int8_t *qx, int M, const nn_q8_weights *w,
-                                  int32_t *acc) {
+ * a masked load (masked lanes read as 0 in both x and w, so they add 0 even after x's +128).
+ * One row of x per call, like row_avx2. */
+VNNI_TARGET static void row_vnni(const int8_t *x, const nn_q8_weights *w, int32_t *acc_row) {
     int N = w->n, K = w->k;
     const __m512i flip = _mm512_set1_epi8((char)0x80);   /* qx XOR 0x80 = qx + 128, unsigned */
     __mmask64 tail = K % 64 ? ((__mmask64)1 << (K % 64)) - 1 : ~(__mmask64)0;
-#pragma omp parallel for schedule(static) if ((long)M * N * K > PARALLEL_MIN_OPS)
-    for (int m = 0; m < M; m++) {
-        const int8_t *x = qx + (size_t)m * K;
-        for (int n = 0; n < N; n += 4) {
-            int rows = N - n < 4 ? N - n : 4;
-            __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
-                            _mm512_setzero_si512(), _mm512_setzero_si512()};
-            for (int k = 0; k < K; k += 64) {
-                __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : tail;
-                __m512i ux = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, x + k), flip);
-                for (int r = 0; r < rows; r++) {
-                    __m512i wv = _mm512_maskz_loadu_epi8(mk, w->q + (size_t)(n + r) * K + k);
-                    s[r] = _mm512_dpbusd_epi32(s[r], ux, wv);   // 64 u8*s8, by 4 -> 16 int32
-                }
+    for (int n = 0; n < N; n += 4) {
+        int rows = N - n < 4 ? N - n : 4;
+        __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
+                        _mm512_setzero_si512(), _mm512_setzero_si512()};
+        for (int k = 0; k < K; k += 64) {
+            __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : tail;
+            __m512i ux = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, x + k), flip);
+            for (int r = 0; r < rows; r++) {
+                __m512i wv = _mm512_maskz_loadu_epi8(mk, w->q + (size_t)(n + r) * K + k);
+                s[r] = _mm512_dpbusd_epi32(s[r], ux, wv);   // 64 u8*s8, by 4 -> 16 int32
             }
-            for (int r = 0; r < rows; r++)   /* take the +128 back out */
-                acc[(size_t)m * N + n + r] =
-                    _mm512_reduce_add_epi32(s[r]) - 128 * w->row_sum[n + r];
         }
+        for (int r = 0; r < rows; r++)   /* take the +128 back out */
+            acc_row[n + r] = _mm512_reduce_add_epi32(s[r]) - 128 * w->row_sum[n + r];
     }
+}
+
+/* acc (M, N): one row of x at a time through `row`, the rows shared among the threads. */
+static void dots_by_rows(void (*row)(const int8_t *, const nn_q8_weights *, int32_t *),
+                         const int8_t *qx, int M, const nn_q8_weights *w, int32_t *acc) {
+    int N = w->n, K = w->k;
+#pragma omp parallel for schedule(static) if ((long)M * N * K > PARALLEL_MIN_OPS)
+    for (int m = 0; m < M; m++) row(qx + (size_t)m * K, w, acc + (size_t)m * N);
 }
 #endif
 
@@ -250,8 +252,8 @@ int nn_q8_matmul(const float *x, int m, const nn_q8_weights *w, const float *bia
         // 2. acc (M, N) = qx qw^T, exact in int32
         switch (nn_q8_kernel_in_use()) {
 #if NN_Q8_X86
-        case NN_Q8_VNNI: dots_vnni(qx, m, w, acc); break;
-        case NN_Q8_AVX2: dots_avx2(qx, m, w, acc); break;
+        case NN_Q8_VNNI: dots_by_rows(row_vnni, qx, m, w, acc); break;
+        case NN_Q8_AVX2: dots_by_rows(row_avx2, qx, m, w, acc); break;
 #endif
         default: dots_reference(qx, m, w, acc); break;
         }
