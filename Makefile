@@ -6,8 +6,10 @@
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall
 #   make deps       install missing packages (cmocka, stb, zlib) with scripts/deps.sh
 #   make fuzz       the libFuzzer targets in build/fuzz/ (clang; scripts/fuzz.sh runs them)
-# A plain `make` never runs a package manager; `make deps`, `make demo`, `make test` and
-# `make fuzz` do.
+#   make MPI=1      everything with Open MPI, in build/mpi (chapter 7: mpirun -np N ...)
+#   make test-mpi   install Open MPI if missing, build with MPI=1, run the mpirun tests
+# A plain `make` never runs a package manager; `make deps`, `make demo`, `make test`,
+# `make test-mpi` and `make fuzz` do.
 
 CC      ?= cc
 CFLAGS  ?= -O3 -g
@@ -24,6 +26,24 @@ else
   OMP_CFLAGS := -Wno-unknown-pragmas
 endif
 
+# Open MPI for chapter 7's data parallelism (make MPI=1): the compile and link flags come from
+# Open MPI's own compiler wrapper (`mpicc --showme:compile`, `--showme:link`); the build goes to
+# build/mpi so that it never mixes with the plain one. Without MPI=1 the same functions run a
+# job of one process (src/train/data_parallel.c), so nothing else needs MPI.
+ifeq ($(MPI),1)
+  MPI_FOUND := $(shell command -v mpicc >/dev/null 2>&1 && echo 1)
+  ifneq ($(MPI_FOUND),1)
+    $(error MPI=1 needs Open MPI: sh scripts/deps.sh --mpi (Debian: openmpi-bin libopenmpi-dev))
+  endif
+  MPI_CFLAGS := $(shell mpicc --showme:compile) -DNN_HAVE_MPI
+  MPI_LIBS   := $(shell mpicc --showme:link)
+  ifeq ($(SANITIZE),1)
+    BUILD ?= build/mpi-sanitize
+  else
+    BUILD ?= build/mpi
+  endif
+endif
+
 ifeq ($(SANITIZE),1)
   BUILD    ?= build/sanitize
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -38,8 +58,8 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
              $(OMP_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LIB_CFLAGS = $(ALL_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
-LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS)
+LIB_CFLAGS = $(ALL_CFLAGS) $(MPI_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
+LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS) $(MPI_LIBS)
 
 # The library: src/<layer>/<job>.c, e.g. src/core/graph.c (README.md, "Layout").
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
@@ -57,7 +77,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib examples tests bench demo test deps install uninstall clean fuzz fuzz-build
+.PHONY: all lib examples tests bench demo test test-mpi run-mpi-tests deps install uninstall clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 all: lib examples
@@ -96,6 +116,25 @@ $(BUILD)/tests/%: tests/%.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(CMOCKA_LIBS) $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(LIBS)
+
+# Chapter 7's test: data parallelism over 2 and 3 processes gives one process's weights.
+# `make test-mpi` installs Open MPI when missing (scripts/deps.sh --mpi), then builds with
+# MPI=1 and runs. mpirun refuses root unless told (CI runs as root); --oversubscribe lets
+# -np 3 run on 2 cores; --timeout ends a hung job.
+MPI_TESTS := $(BUILD)/tests/mpi/data_parallel_equal
+MPIRUN    ?= mpirun --oversubscribe --timeout 120
+MPI_ROOT_OK := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+test-mpi:
+	@sh scripts/deps.sh --mpi
+	@$(MAKE) --no-print-directory MPI=1 run-mpi-tests
+run-mpi-tests: lib examples $(MPI_TESTS) $(BUILD)/tests/test_data_parallel
+	$(MPI_ROOT_OK) $(BUILD)/tests/test_data_parallel
+	$(MPI_ROOT_OK) $(MPIRUN) -np 2 $(MPI_TESTS)
+	$(MPI_ROOT_OK) $(MPIRUN) -np 3 $(MPI_TESTS)
+
+$(BUILD)/tests/mpi/%: tests/mpi/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $< -o $@ $(STATIC) $(LIBS)
 

@@ -78,6 +78,7 @@ extern "C" {
 #include "nn/train/progress.h"
 #include "nn/train/diagnostics.h"
 #include "nn/train/augment.h"
+#include "nn/train/data_parallel.h"
 
 #include "nn/viz/plot.h"
 #include "nn/viz/heatmap.h"

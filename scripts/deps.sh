@@ -8,6 +8,8 @@
 #           to small synthetic data sets. The tests never use these files.
 #   --fuzz: also clang (${FUZZ_CC:-clang}) with its libFuzzer and sanitizer runtimes, for
 #           `make fuzz` (Debian: clang and libclang-rt-<version>-dev, e.g. 14 on Debian 12).
+#   --mpi:  also Open MPI (openmpi-bin: mpirun; libopenmpi-dev: mpicc and mpi.h), for chapter
+#           7's `make MPI=1` and `make MPI=1 test-mpi`.
 #
 # Silent and fast when everything is there. When something is missing:
 #   Debian/Ubuntu  installs the missing packages with apt-get (as root, or through sudo);
@@ -36,6 +38,11 @@ check() {
         printf '#include <zlib.h>\n' | $cc -E -x c - >/dev/null 2>&1 || add zlib1g-dev
     else
         add zlib1g-dev
+    fi
+    # --mpi: Open MPI's compiler wrapper and launcher
+    if [ "$want_mpi" = 1 ]; then
+        command -v mpicc >/dev/null 2>&1 || add libopenmpi-dev
+        command -v mpirun >/dev/null 2>&1 || add openmpi-bin
     fi
     # --fuzz: can clang build and link a libFuzzer program with ASan + UBSan?
     if [ "$want_fuzz" = 1 ]; then
@@ -83,12 +90,14 @@ fuzzer_links() {
 
 want_data=0
 want_fuzz=0
+want_mpi=0
 fuzz_cc=${FUZZ_CC:-clang}
 for arg in "$@"; do
     case $arg in
         --data) want_data=1 ;;
         --fuzz) want_fuzz=1 ;;
-        *) echo "usage: scripts/deps.sh [--data] [--fuzz]" >&2; exit 2 ;;
+        --mpi) want_mpi=1 ;;
+        *) echo "usage: scripts/deps.sh [--data] [--fuzz] [--mpi]" >&2; exit 2 ;;
     esac
 done
 fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

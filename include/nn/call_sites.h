@@ -353,6 +353,14 @@
 /* train/progress.h */
 #define nn_progress_update(...) NN_AT(nn_progress_update(__VA_ARGS__))
 
+/* train/data_parallel.h */
+#define nn_dist_init(...) NN_AT(nn_dist_init(__VA_ARGS__))
+#define nn_dist_broadcast_params(...) NN_AT(nn_dist_broadcast_params(__VA_ARGS__))
+#define nn_dist_average_grads(...) NN_AT(nn_dist_average_grads(__VA_ARGS__))
+#define nn_dist_sum(...) NN_AT(nn_dist_sum(__VA_ARGS__))
+#define nn_dist_barrier(...) NN_AT(nn_dist_barrier(__VA_ARGS__))
+#define nn_dist_shard_of(...) NN_AT(nn_dist_shard_of(__VA_ARGS__))
+
 /* train/diagnostics.h */
 #define nn_model_snapshot(...) NN_AT(nn_model_snapshot(__VA_ARGS__))
 #define nn_model_restore(...) NN_AT(nn_model_restore(__VA_ARGS__))
