@@ -243,9 +243,16 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
 
-/* Record a one-input op whose output has x's shape (most elementwise ops). */
+/* nn_record for an op that writes EVERY element of its output: the output's memory is not
+ * zeroed first (a pass over memory that the op then overwrites). An op that adds into its
+ * output (a product through the GEMM, a scatter) must use nn_record. */
+nn_tensor *nn_record_filled(const char *op, nn_backward_fn backward, int ndim, const int *shape,
+                            nn_tensor *a, nn_tensor *b, nn_tensor *c, nn_node **node_out);
+
+/* Record a one-input op whose output has x's shape and which writes all of it (the
+ * elementwise ops, softmax, dropout). */
 static inline nn_tensor *nn_unary_out(const char *op, nn_backward_fn backward, nn_tensor *x,
                                       nn_node **node) {
-    return nn_record(op, backward, x->ndim, x->shape, x, NULL, NULL, node);
+    return nn_record_filled(op, backward, x->ndim, x->shape, x, NULL, NULL, node);
 }
 #endif

@@ -86,8 +86,11 @@ static chunk *new_chunk(size_t bytes) {
     return c;
 }
 
-/* nn_arena_alloc, or NULL when out of memory. */
-static void *arena_alloc(size_t bytes) {
+/* nn_arena_alloc without the zeroing, or NULL when out of memory: for memory that its user
+ * writes in full before reading (an op's output, see nn_record_filled; the gradients of
+ * recorded tensors, which nn_backward zeroes). Sanitizer builds fill it with NaN instead, so
+ * that an element left unwritten shows up in the tests' results. */
+static void *arena_alloc_raw(size_t bytes) {
     bytes = (bytes + 15) & ~(size_t)15;
     while (current && current->used + bytes > current->capacity && current->next)
         current = current->next;   /* a rewound chunk from an earlier step */
@@ -101,7 +104,16 @@ static void *arena_alloc(size_t bytes) {
     bytes_used += bytes;
     if (bytes_used > bytes_peak) bytes_peak = bytes_used;
     UNPOISON(p, bytes);
-    memset(p, 0, bytes);
+#ifdef NN_ASAN
+    memset(p, 0xff, bytes);   /* 0xffffffff is a NaN */
+#endif
+    return p;
+}
+
+/* nn_arena_alloc, or NULL when out of memory. */
+static void *arena_alloc(size_t bytes) {
+    void *p = arena_alloc_raw(bytes);
+    if (p) memset(p, 0, bytes);
     return p;
 }
 
@@ -290,7 +302,8 @@ bool nn_is_training(void) { return training; }
 /* A graph tensor made for `op`. A shape beyond NN_MAX_ELEMENTS, or memory the system does
  * not have, is reported with the op and the shape; the ops that call this expect a tensor
  * back, so if the error handler returns, the program stops here. */
-static nn_tensor *graph_tensor(const char *op, int ndim, const int *shape, bool requires_grad) {
+static nn_tensor *graph_tensor(const char *op, int ndim, const int *shape, bool requires_grad,
+                               bool zero_data, bool zero_grad) {
     size_t size = 1;
     bool too_big = false;
     for (int d = 0; d < ndim && d < NN_MAX_DIMS; d++) {
@@ -300,9 +313,10 @@ static nn_tensor *graph_tensor(const char *op, int ndim, const int *shape, bool 
     nn_tensor *t = arena_alloc(sizeof *t);
     if (t && !too_big) {
         nn_set_shape(t, ndim, shape);
-        t->data = arena_alloc(t->size * sizeof(float));
+        size_t bytes = t->size * sizeof(float);
+        t->data = zero_data ? arena_alloc(bytes) : arena_alloc_raw(bytes);
         if (t->data && requires_grad) {
-            t->grad = arena_alloc(t->size * sizeof(float));
+            t->grad = zero_grad ? arena_alloc(bytes) : arena_alloc_raw(bytes);
             t->requires_grad = true;
         }
     }
@@ -326,17 +340,21 @@ static nn_tensor *graph_tensor(const char *op, int ndim, const int *shape, bool 
 }
 
 nn_tensor *nn_graph_tensor(int ndim, const int *shape, bool requires_grad) {
-    return graph_tensor("nn_graph_tensor", ndim, shape, requires_grad);
+    return graph_tensor("nn_graph_tensor", ndim, shape, requires_grad, true, true);
 }
 
 /* The node list holds at least `slots` entries, so the short form's node->in[2] is always
  * readable (NULL when unused). */
+/* The output's gradient is not zeroed here: nn_backward zeroes the gradient of every
+ * recorded tensor before it adds anything in. Its values are zeroed unless `filled` (the op
+ * writes every element itself). */
 static nn_tensor *record(const char *op, nn_backward_fn backward, int ndim, const int *shape,
-                         int nin, nn_tensor *const *in, int slots, nn_node **node_out) {
+                         int nin, nn_tensor *const *in, int slots, bool filled,
+                         nn_node **node_out) {
     bool needs_grad = false;
     for (int k = 0; k < nin && grad_enabled; k++)
         if (in[k] && in[k]->requires_grad) needs_grad = true;
-    nn_tensor *out = graph_tensor(op, ndim, shape, needs_grad);
+    nn_tensor *out = graph_tensor(op, ndim, shape, needs_grad, !filled, false);
     nn_node *node = NULL;
     if (needs_grad) {
         node = nn_arena_alloc(sizeof *node);
@@ -361,14 +379,21 @@ nn_tensor *nn_record_n(const char *op, nn_backward_fn backward, int ndim, const 
         nn_fail(op, "pass the number of inputs and an array of them", "nin = %d", nin);
         return NULL;
     }
-    return record(op, backward, ndim, shape, nin, in, nin, node_out);
+    return record(op, backward, ndim, shape, nin, in, nin, false, node_out);
 }
 
 nn_tensor *nn_record(const char *op, nn_backward_fn backward, int ndim, const int *shape,
                      nn_tensor *a, nn_tensor *b, nn_tensor *c, nn_node **node_out) {
     nn_tensor *in[3] = {a, b, c};
     int nin = c ? 3 : b ? 2 : a ? 1 : 0;
-    return record(op, backward, ndim, shape, nin, in, 3, node_out);
+    return record(op, backward, ndim, shape, nin, in, 3, false, node_out);
+}
+
+nn_tensor *nn_record_filled(const char *op, nn_backward_fn backward, int ndim, const int *shape,
+                            nn_tensor *a, nn_tensor *b, nn_tensor *c, nn_node **node_out) {
+    nn_tensor *in[3] = {a, b, c};
+    int nin = c ? 3 : b ? 2 : a ? 1 : 0;
+    return record(op, backward, ndim, shape, nin, in, 3, true, node_out);
 }
 
 static bool all_zero(const float *g, size_t n) {
@@ -433,10 +458,11 @@ void nn_backward(nn_tensor *loss) {
         return;
     }
     /* Intermediate gradients start from zero on every call, so calling backward twice adds
-     * the parameter gradients twice (accumulation happens in the leaves only). Nodes
-     * recorded after the loss cannot feed it, so the walk starts at the loss's own node. */
+     * the parameter gradients twice (accumulation happens in the leaves only). This is the
+     * only place they are zeroed (record() leaves them as the arena gave them), so every
+     * recorded tensor's is, even those recorded after the loss, which cannot feed it. */
     check_growth();
-    for (nn_node *n = loss->node; n; n = n->prev) memset(n->out->grad, 0, n->out->size * sizeof(float));
+    for (nn_node *n = tape_tail; n; n = n->prev) memset(n->out->grad, 0, n->out->size * sizeof(float));
     if (!loss->node) { /* the loss is itself a leaf */
         loss->grad[0] += 1.0f;
         return;

@@ -58,7 +58,8 @@ static nn_tensor *binary(const char *op, binary_kind kind, nn_tensor *a, nn_tens
     broadcast local;
     if (!broadcast_shapes(op, a, b, &local)) return NULL;
     nn_node *node;
-    nn_tensor *out = nn_record(op, binary_backward, local.ndim, local.shape, a, b, NULL, &node);
+    nn_tensor *out = nn_record_filled(op, binary_backward, local.ndim, local.shape, a, b, NULL,
+                                      &node);   /* every z[o] is written below */
     broadcast *bc = &local;
     if (node) { /* backward needs the index map */
         bc = nn_arena_alloc(sizeof *bc);

@@ -334,8 +334,9 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
     g.Wo = (g.W + 2 * padding - g.kw) / stride + 1;
 
     nn_node *node;
-    nn_tensor *y = nn_record(op, conv2d_backward, 4, (int[]){g.N, g.K, g.Ho, g.Wo}, x, w, b,
-                             &node);
+    /* both paths write every output (the bias first, then the products added on) */
+    nn_tensor *y = nn_record_filled(op, conv2d_backward, 4, (int[]){g.N, g.K, g.Ho, g.Wo}, x, w,
+                                    b, &node);
     if (node) {
         conv_saved *s = nn_arena_alloc(sizeof *s);
         s->g = g;

@@ -94,7 +94,8 @@ nn_tensor *nn_reshape(nn_tensor *x, int ndim, const int *shape) {
                 "cannot reshape %s (%zu elements) into %zu elements", SHAPE(x), x->size, known);
         return NULL;
     }
-    nn_tensor *out = nn_record("nn_reshape", same_order_backward, ndim, s, x, NULL, NULL, NULL);
+    nn_tensor *out = nn_record_filled("nn_reshape", same_order_backward, ndim, s, x, NULL, NULL,
+                                      NULL);
     memcpy(out->data, x->data, x->size * sizeof(float));
     return out;
 }
@@ -174,8 +175,8 @@ nn_tensor *nn_take_rows(nn_tensor *x, const int *index, int n) {
 
 nn_tensor *nn_copy(nn_tensor *x) {
     NN_REQUIRE(x, "nn_copy");
-    nn_tensor *out = nn_record("nn_copy", same_order_backward, x->ndim, x->shape, x, NULL, NULL,
-                               NULL);
+    nn_tensor *out = nn_record_filled("nn_copy", same_order_backward, x->ndim, x->shape, x, NULL,
+                                      NULL, NULL);
     memcpy(out->data, x->data, x->size * sizeof(float));
     return out;
 }
