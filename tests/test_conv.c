@@ -382,6 +382,46 @@ static void test_fast_matches_reference_random(void **state) {
 
 /* The fast path hands images to threads in any order but sums their gradients in image
  * order: runs give the same bits, with 2 threads or 1 (when OpenMP is on). */
+/* Max pooling 2x2 / stride 2 has an unrolled fast path: it must give the general loop's
+ * outputs and gradients bit for bit, on odd sizes (the last row and column dropped), ties
+ * (values on a coarse grid, so windows often hold equals) and NaNs (the row falls back). */
+static void test_pool_fast_matches_reference(void **state) {
+    (void)state;
+    const int shapes[][4] = {{1, 1, 2, 2}, {2, 3, 7, 9}, {3, 2, 28, 28}, {1, 4, 5, 3}};
+    nn_rng rng;
+    nn_rng_seed(&rng, 17);
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const int *sh = shapes[si];
+        int n = sh[0] * sh[1] * sh[2] * sh[3];
+        float *v = malloc(sizeof(float) * n);
+        for (int i = 0; i < n; i++) v[i] = (float)nn_rng_int(&rng, 5) - 2.0f; /* ties */
+        if (n > 20) v[n / 3] = NAN, v[n / 2 + 1] = NAN;
+        float *got[2][2];
+        for (int ref = 0; ref < 2; ref++) {
+            bool was = nn_set_conv2d_reference(ref);
+            nn_tensor *x = nn_requires_grad(nn_from_array(v, 4, sh));
+            nn_tensor *y = nn_max_pool2d(x, 2, 2);
+            nn_seed(3); /* the same weights r for both paths */
+            nn_tensor *r = nn_rand_uniform(0.5f, 1.5f, y->ndim, y->shape);
+            nn_backward(nn_sum(nn_mul(y, r)));
+            got[ref][0] = malloc(sizeof(float) * y->size);
+            memcpy(got[ref][0], y->data, sizeof(float) * y->size);
+            got[ref][1] = malloc(sizeof(float) * n);
+            memcpy(got[ref][1], x->grad, sizeof(float) * n);
+            size_t ny = y->size;
+            nn_graph_clear();
+            nn_tensor_free(r), nn_tensor_free(x);
+            nn_set_conv2d_reference(was);
+            if (ref == 1) {
+                assert_memory_equal(got[0][0], got[1][0], sizeof(float) * ny);
+                assert_memory_equal(got[0][1], got[1][1], sizeof(float) * n);
+            }
+        }
+        for (int k = 0; k < 2; k++) free(got[0][k]), free(got[1][k]);
+        free(v);
+    }
+}
+
 static void test_fast_is_deterministic(void **state) {
     (void)state;
     nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(8, 4, 9, 9)));
@@ -567,6 +607,7 @@ int main(void) {
         NN_TEST(test_chain_gradcheck),
         NN_TEST(test_fast_matches_reference_fixed),
         NN_TEST(test_fast_matches_reference_random),
+        NN_TEST(test_pool_fast_matches_reference),
         NN_TEST(test_fast_is_deterministic),
         NN_TEST(test_no_grad_records_nothing),
         NN_TEST(test_flatten),

@@ -64,12 +64,36 @@ static void max_pool_backward(nn_node *n) {
             dx[p * in_plane + s->argmax[p * out_plane + o]] += dy[p * out_plane + o];
 }
 
+/* The chapter 3 CNN's pooling (kernel 2, stride 2), one output row: the loop above with the
+ * window unrolled into its four candidates, compared in the same order (the first of equal
+ * values wins), as selects that the compiler turns into vector code. A NaN needs the loop
+ * above's rule (the first NaN wins): then this returns false and the row is done again there. */
+static bool max_pool_2x2_row(const float *xp, int W, int oh, int Wo, float *y, int *argmax) {
+    const float *r0 = xp + (size_t)2 * oh * W, *r1 = r0 + W;
+    int at0 = 2 * oh * W, nan = 0;
+    for (int ow = 0; ow < Wo; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        int best = at0 + 2 * ow;
+        float bv = a;
+        bool take = b > bv;
+        bv = take ? b : bv, best = take ? at0 + 2 * ow + 1 : best;
+        take = c > bv;
+        bv = take ? c : bv, best = take ? at0 + W + 2 * ow : best;
+        take = d > bv;
+        bv = take ? d : bv, best = take ? at0 + W + 2 * ow + 1 : best;
+        nan |= (a != a) | (b != b) | (c != c) | (d != d);
+        y[ow] = bv;
+        if (argmax) argmax[ow] = best;
+    }
+    return !nan;
+}
+
 nn_tensor *nn_max_pool2d(nn_tensor *x, int kernel, int stride) {
     NN_REQUIRE(x, "nn_max_pool2d");
     pool_geom g;
     if (!pool_setup("nn_max_pool2d", x, kernel, stride, &g)) return NULL;
     nn_node *node;
-    nn_tensor *y = nn_record("nn_max_pool2d", max_pool_backward, 4,
+    nn_tensor *y = nn_record_filled("nn_max_pool2d", max_pool_backward, 4,
                              (int[]){x->shape[0], x->shape[1], g.Ho, g.Wo}, x, NULL, NULL, &node);
     size_t in_plane = (size_t)g.H * g.W, out_plane = (size_t)g.Ho * g.Wo;
     int *argmax = NULL;
@@ -79,10 +103,15 @@ nn_tensor *nn_max_pool2d(nn_tensor *x, int kernel, int stride) {
         s->argmax = argmax = nn_arena_alloc(y->size * sizeof(int));
         node->extra = s;
     }
+    bool two_by_two = g.k == 2 && g.s == 2 && !nn_is_conv2d_reference();
 #pragma omp parallel for schedule(static) if (x->size > 65536)
     for (int p = 0; p < g.planes; p++) {
         const float *xp = x->data + p * in_plane;
-        for (int oh = 0; oh < g.Ho; oh++)
+        for (int oh = 0; oh < g.Ho; oh++) {
+            size_t row = p * out_plane + (size_t)oh * g.Wo;
+            if (two_by_two && max_pool_2x2_row(xp, g.W, oh, g.Wo, y->data + row,
+                                               argmax ? argmax + row : NULL))
+                continue;   /* done by the fast path (no NaN in this row) */
             for (int ow = 0; ow < g.Wo; ow++) {
                 int top_left = oh * g.s * g.W + ow * g.s, best = top_left;
                 float bv = xp[best];
@@ -103,10 +132,11 @@ nn_tensor *nn_max_pool2d(nn_tensor *x, int kernel, int stride) {
                         for (int j = g.k - 1; j >= 0; j--)
                             if (isnan(xp[top_left + i * g.W + j])) best = top_left + i * g.W + j;
                 if (nan) bv = xp[best];
-                size_t o = p * out_plane + (size_t)oh * g.Wo + ow;
+                size_t o = row + ow;
                 y->data[o] = bv;
                 if (argmax) argmax[o] = best;
             }
+        }
     }
     return y;
 }

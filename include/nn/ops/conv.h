@@ -28,7 +28,8 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
  * image into a column of a matrix, then one matrix multiply with the kernels; OpenMP over
  * the batch). Both give the same numbers up to float rounding; the tests check that.
  * nn_set_conv2d_reference(true) makes later nn_conv2d calls use the reference (backward uses
- * whichever path its forward used). Returns the previous setting. Default: false (fast). */
+ * whichever path its forward used), and nn_max_pool2d its general loop instead of the
+ * unrolled one for kernel 2, stride 2. Returns the previous setting. Default: false (fast). */
 bool nn_set_conv2d_reference(bool on);
 bool nn_is_conv2d_reference(void);
 
