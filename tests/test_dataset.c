@@ -293,6 +293,23 @@ static void test_misuse(void **state) {
     nn_dataset empty = {0};
     EXPECT_NN_ERROR(nn_dataset_batch(&empty, 0, 1, NULL), "empty");
 
+    /* byte data sets: what init_bytes refuses, and a batch of one without labels */
+    const unsigned char px[6] = {0, 51, 102, 153, 204, 255};
+    EXPECT_NN_ERROR(nn_dataset_init_bytes(&bad, px, 2, (int[]){3, 2}, 0.0f, NULL), "divisor = 0");
+    EXPECT_NN_ERROR(nn_dataset_init_bytes(&bad, px, 2, (int[]){3, 0}, 255.0f, NULL),
+                    "x_shape[1] = 0");
+    EXPECT_NN_ERROR(nn_dataset_init_bytes(&bad, px, 2, (int[]){3, 2}, 255.0f, neg), "labels[1]");
+    EXPECT_NN_ERROR(nn_dataset_init_bytes(&bad, NULL, 2, (int[]){3, 2}, 255.0f, NULL), "bytes");
+    nn_dataset by;
+    assert_int_equal(nn_dataset_init_bytes(&by, px, 2, (int[]){3, 2}, 255.0f, NULL), 0);
+    nn_tensor *row = nn_dataset_batch(&by, 2, 5, NULL);   /* cut at N: one row */
+    assert_int_equal(row->shape[0], 1);
+    assert_int_equal(row->shape[1], 2);
+    assert_true(row->data[0] == 204 / 255.0f && row->data[1] == 1.0f);
+    EXPECT_NN_ERROR(nn_dataset_batch(&by, 0, 1, lab), "no labels", "(3, 2)");
+    nn_graph_clear();
+    nn_dataset_free(&by);
+
     nn_tensor_free(X);
     nn_tensor_free(Y);
     nn_dataset_free(&nolab);

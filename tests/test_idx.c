@@ -314,6 +314,57 @@ static void test_fashion_mnist_fake_folder(void **state) {
     assert_string_equal(nn_fashion_mnist_classes_zh[1], "裤子");
 }
 
+/* The byte loaders: the same pictures as the float ones, a quarter of the memory, and the
+ * same batches (in any order, after a split too). */
+static void test_fashion_mnist_as_bytes(void **state) {
+    (void)state;
+    const char *path = images_file("bytes-idx3-ubyte", 3, 4, 5, false);
+    int n, rows, cols;
+    unsigned char *b = nn_idx_load_image_bytes(path, 2, &n, &rows, &cols);
+    assert_non_null(b);
+    assert_true(n == 2 && rows == 4 && cols == 5);
+    for (int i = 0; i < 2 * 4 * 5; i++) assert_int_equal(b[i], (unsigned char)(i * 7 + 3));
+    free(b);
+    assert_null(nn_idx_load_image_bytes(in_dir("nope-idx3-ubyte"), 0, &n, NULL, NULL));
+    assert_int_equal(n, 0);
+    EXPECT_LAST_ERROR("nn_idx_load_image_bytes", "cannot open");
+
+    write_fake_split("train", 6, 6, true, 0);
+    write_fake_split("t10k", 4, 4, false, 0);
+    nn_dataset f, by, test;
+    if (nn_fashion_mnist_load(dir, &f, NULL, 0, 0) != 0) fail_msg("%s", nn_last_error());
+    if (nn_fashion_mnist_load_bytes(dir, &by, &test, 0, 0) != 0) fail_msg("%s", nn_last_error());
+    assert_null(by.X);
+    assert_non_null(by.bytes);
+    assert_true(by.n == 6 && test.n == 4 && by.num_classes == 10);
+    assert_true(by.x_ndim == 4 && by.x_shape[0] == 6 && by.x_shape[2] == 28);
+    nn_rng r1, r2;
+    nn_rng_seed(&r1, 9), nn_rng_seed(&r2, 9);
+    nn_dataset_shuffle(&f, &r1), nn_dataset_shuffle(&by, &r2);
+    int yf[4], yb[4];
+    nn_tensor *xf = nn_dataset_batch(&f, 1, 4, yf), *xb = nn_dataset_batch(&by, 1, 4, yb);
+    assert_int_equal(xb->ndim, 4);
+    assert_int_equal(xb->shape[0], 4);
+    assert_memory_equal(xf->data, xb->data, sizeof(float) * xf->size);
+    assert_memory_equal(yf, yb, sizeof yf);
+    float one[28 * 28];
+    assert_int_equal(nn_dataset_sample(&by, 5, one), 0);
+    assert_memory_equal(one, f.X->data + 5 * 28 * 28, sizeof one);
+    nn_graph_clear();
+    /* a split keeps bytes as bytes */
+    nn_dataset tr, va;
+    assert_int_equal(nn_dataset_split(&by, 2, &tr, &va), 0);
+    assert_true(tr.bytes && !tr.X && tr.n == 4 && va.n == 2 && va.x_shape[0] == 2);
+    nn_tensor *xv = nn_dataset_batch(&va, 0, 2, NULL);
+    assert_int_equal(nn_dataset_sample(&by, by.order[4], one), 0);
+    assert_memory_equal(xv->data, one, sizeof one);
+    nn_graph_clear();
+    EXPECT_NN_ERROR(nn_dataset_sample(&by, 6, one), "nn_dataset_sample", "i = 6");
+    nn_dataset_free(&tr), nn_dataset_free(&va);
+    nn_dataset_free(&f), nn_dataset_free(&by), nn_dataset_free(&test);
+    assert_null(by.bytes);
+}
+
 static void test_fashion_mnist_bad_folders(void **state) {
     (void)state;
     nn_dataset train, test;
@@ -492,6 +543,7 @@ int main(void) {
         IO_TEST(test_truncated_gzip_stream),
         IO_TEST(test_trailing_garbage),
         IO_TEST(test_fashion_mnist_fake_folder),
+        IO_TEST(test_fashion_mnist_as_bytes),
         IO_TEST(test_fashion_mnist_bad_folders),
         IO_TEST(test_gzip_damage_is_named),
         IO_TEST(test_file_bytes_are_escaped),

@@ -333,6 +333,7 @@ int main(int argc, char **argv) {
         printf("\n");
         print_confusion(pred[ci], &test);
         /* three test pictures it gets right and three it gets wrong */
+        static float pixels[6][SIDE * SIDE];   /* the pictures may be kept as bytes */
         const float *imgs[6];
         char titles[6][2][40];
         int nr = 0, nw = 0;
@@ -341,7 +342,8 @@ int main(int argc, char **argv) {
             bool ok = p == y;
             if ((ok && nr >= 3) || (!ok && nw >= 3)) continue;
             int slot = ok ? nr++ : 3 + nw++;
-            imgs[slot] = test.X->data + (size_t)test.order[s] * SIDE * SIDE;
+            nn_dataset_sample(&test, test.order[s], pixels[slot]);
+            imgs[slot] = pixels[slot];
             snprintf(titles[slot][0], 40, "#%d predicted %s", test.order[s],
                      nn_fashion_mnist_classes[p]);
             snprintf(titles[slot][1], 40, "truth %s%s", nn_fashion_mnist_classes[y],

@@ -235,8 +235,8 @@ FASHION_FN void fashion_synthetic(nn_dataset *ds, int n, nn_rng *rng) {
 }
 
 /* The three sets: n_train + n_val pictures of the training file, shuffled (with the global
- * generator: seed it first) and split, and n_test of the test file. data_dir NULL: as
- * nn_fashion_mnist_load. When the DEFAULT folder is missing, says so and makes a synthetic
+ * generator: seed it first) and split, and n_test of the test file, the pictures kept as
+ * bytes (nn_fashion_mnist_load_bytes). data_dir NULL: as nn_fashion_mnist_load. When the DEFAULT folder is missing, says so and makes a synthetic
  * stand-in (synth_train + synth_val, synth_test pictures) and *name = "synthetic"; a folder
  * the user named that does not work is an error. 0, or 1 after a message on stderr. */
 FASHION_FN int fashion_open_sized(const char *prog, const char *data_dir, int n_train,
@@ -245,7 +245,8 @@ FASHION_FN int fashion_open_sized(const char *prog, const char *data_dir, int n_
                                   nn_dataset *test, const char **name) {
     nn_dataset all;
     *name = "fashion-mnist";
-    if (nn_fashion_mnist_load(data_dir, &all, test, n_train + n_val, n_test) != 0) {
+    /* the pictures stay bytes (a quarter of the memory); batches come out as floats */
+    if (nn_fashion_mnist_load_bytes(data_dir, &all, test, n_train + n_val, n_test) != 0) {
         const char *named = data_dir ? data_dir : getenv("NN_FASHION_MNIST_DIR");
         if (named && named[0]) {
             fflush(stdout);

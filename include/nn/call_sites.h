@@ -284,9 +284,12 @@
 /* data/idx.h */
 #define nn_idx_load_images(...) NN_AT(nn_idx_load_images(__VA_ARGS__))
 #define nn_idx_load_labels(...) NN_AT(nn_idx_load_labels(__VA_ARGS__))
+#define nn_idx_load_image_bytes(...) NN_AT(nn_idx_load_image_bytes(__VA_ARGS__))
 
 /* data/dataset.h */
 #define nn_dataset_init(...) NN_AT(nn_dataset_init(__VA_ARGS__))
+#define nn_dataset_init_bytes(...) NN_AT(nn_dataset_init_bytes(__VA_ARGS__))
+#define nn_dataset_sample(...) NN_AT(nn_dataset_sample(__VA_ARGS__))
 #define nn_dataset_free(...) NN_AT(nn_dataset_free(__VA_ARGS__))
 #define nn_dataset_batch(...) NN_AT(nn_dataset_batch(__VA_ARGS__))
 #define nn_dataset_batch_targets(...) NN_AT(nn_dataset_batch_targets(__VA_ARGS__))
@@ -328,6 +331,7 @@
 
 /* data/fashion_mnist.h */
 #define nn_fashion_mnist_load(...) NN_AT(nn_fashion_mnist_load(__VA_ARGS__))
+#define nn_fashion_mnist_load_bytes(...) NN_AT(nn_fashion_mnist_load_bytes(__VA_ARGS__))
 
 /* data/checkpoint.h */
 #define nn_model_save(...) NN_AT(nn_model_save(__VA_ARGS__))

@@ -485,6 +485,8 @@ int nn_csv_load(const char *path, const nn_csv_options *opt, nn_dataset *ds) {
         size_t feat = p->ncols - (p->label >= 0);
         ds->n = (int)p->n;
         ds->X = nn_from_array(p->X, NN_SHAPE((int)p->n, (int)feat));
+        ds->x_ndim = 2;
+        ds->x_shape[0] = (int)p->n, ds->x_shape[1] = (int)feat;
         if (p->label >= 0) {
             ds->labels = nn_xmalloc(p->n * sizeof(int));
             memcpy(ds->labels, p->labels, p->n * sizeof(int));

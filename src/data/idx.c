@@ -401,19 +401,37 @@ static size_t items_to_read(const idx_file *f, int limit) {
     return limit > 0 && (uint32_t)limit < f->dims[0] ? (size_t)limit : f->dims[0];
 }
 
-nn_tensor *nn_idx_load_images(const char *path, int limit) {
-    idx_file *f = idx_open("nn_idx_load_images", path, 3);
+/* The images' bytes and their count and size, for both loaders below. */
+static unsigned char *image_bytes(const char *op, const char *path, int limit, int *n,
+                                  int *rows, int *cols) {
+    idx_file *f = idx_open(op, path, 3);
     if (!f) return NULL;
-    size_t n = items_to_read(f, limit);
-    int rows = (int)f->dims[1], cols = (int)f->dims[2];
-    unsigned char *bytes = idx_read_items(f, n, n == f->dims[0]);
+    size_t count = items_to_read(f, limit);
+    *n = (int)count, *rows = (int)f->dims[1], *cols = (int)f->dims[2];
+    unsigned char *bytes = idx_read_items(f, count, count == f->dims[0]);
     idx_close(f);
+    return bytes;
+}
+
+nn_tensor *nn_idx_load_images(const char *path, int limit) {
+    int n, rows, cols;
+    unsigned char *bytes = image_bytes("nn_idx_load_images", path, limit, &n, &rows, &cols);
     if (!bytes) return NULL;
     /* (N, 1, rows, cols): one grey channel, the layout a conv layer expects. */
-    nn_tensor *x = nn_zeros(NN_SHAPE((int)n, 1, rows, cols));
+    nn_tensor *x = nn_zeros(NN_SHAPE(n, 1, rows, cols));
     for (size_t i = 0; i < x->size; i++) x->data[i] = bytes[i] / 255.0f;
     free(bytes);
     return x;
+}
+
+unsigned char *nn_idx_load_image_bytes(const char *path, int limit, int *count, int *rows,
+                                       int *cols) {
+    int n = 0, r = 0, c = 0;
+    unsigned char *bytes = image_bytes("nn_idx_load_image_bytes", path, limit, &n, &r, &c);
+    if (count) *count = bytes ? n : 0;
+    if (rows) *rows = bytes ? r : 0;
+    if (cols) *cols = bytes ? c : 0;
+    return bytes;
 }
 
 int *nn_idx_load_labels(const char *path, int limit, int *count) {

@@ -16,6 +16,12 @@
 int nn_fashion_mnist_load(const char *dir, nn_dataset *train, nn_dataset *test, int train_limit,
                           int test_limit);
 
+/* The same, with the pictures kept as their bytes (X NULL, ds.bytes, byte_divisor 255; see
+ * nn/data/dataset.h): 47 MB for the training set instead of 188 MB. Batches come out the
+ * same, as floats in 0..1. */
+int nn_fashion_mnist_load_bytes(const char *dir, nn_dataset *train, nn_dataset *test,
+                                int train_limit, int test_limit);
+
 /* The 10 class names, by label: "T-shirt/top", "Trouser", ... and "T恤/上衣", "裤子", ... */
 extern const char *const nn_fashion_mnist_classes[10];
 extern const char *const nn_fashion_mnist_classes_zh[10];

@@ -21,6 +21,11 @@
 /* Images as (N, 1, rows, cols) floats in 0..1 (byte / 255). */
 nn_tensor *nn_idx_load_images(const char *path, int limit);
 
+/* The same images as their N x rows x cols bytes (free() them), a quarter of the memory;
+ * *count, *rows, *cols receive the sizes (each may be NULL). */
+unsigned char *nn_idx_load_image_bytes(const char *path, int limit, int *count, int *rows,
+                                       int *cols);
+
 /* Labels as N ints (free() them); *count receives N. */
 int *nn_idx_load_labels(const char *path, int limit, int *count);
 
