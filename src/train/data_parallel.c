@@ -141,16 +141,19 @@ int nn_dist_average_grads(nn_model *m, int my_rows, int global_rows) {
      * more all-reduce of a single number: latency, not bandwidth). */
     double rows = my_rows;
     if (nn_dist_sum(&rows, 1) != 0) return -1;
-    double t0 = nn_seconds();
     if ((int)rows != global_rows) {
         nn_fail("nn_dist_average_grads", "the shards of the ranks must cover the batch once "
                 "(nn_dist_shard_of)", "the ranks' rows add up to %d, not %d", (int)rows,
                 global_rows);
         return -1;
     }
-    /* mean over B rows = sum over ranks of (rows_r / B) * (mean over rank r's rows) */
-    float scale = (float)my_rows / (float)global_rows;
-    for (size_t i = 0; i < m->count; i++) m->grad[i] *= scale;
+    /* mean over B rows = sum over ranks of (rows_r / B) * (mean over rank r's rows); the
+     * scaling is arithmetic, not communication, so the clock starts after it */
+    if (my_rows != global_rows) {
+        float scale = (float)my_rows / (float)global_rows;
+        for (size_t i = 0; i < m->count; i++) m->grad[i] *= scale;
+    }
+    double t0 = nn_seconds();
 #ifdef NN_HAVE_MPI
     for (size_t at = 0; at < m->count; at += (size_t)1 << 30) {
         size_t n = m->count - at < ((size_t)1 << 30) ? m->count - at : (size_t)1 << 30;
