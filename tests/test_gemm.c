@@ -157,6 +157,39 @@ static void test_sgemm_public(void **state) {
     EXPECT_NN_ERROR(nn_sgemm(false, false, 1, 1, 1, NULL, &one, &one), "nn_sgemm", "arrays");
 }
 
+/* The short-K path (the convolutions' products: K <= 16, N >= 64), through nn_sgemm on every
+ * path this CPU runs (AVX2 and AVX-512 take it, the others the packed GEMM), on K = 1 and
+ * K just below and at the limit, N not a multiple of 32 or 8, A plain and transposed, C
+ * accumulating; and K = 17, B transposed, which must not take it but still be right. */
+static void test_short_k_products(void **state) {
+    (void)state;
+    nn_rng rng;
+    nn_rng_seed(&rng, 19);
+    const int sizes[][3] = {{1, 64, 1}, {8, 784, 9}, {9, 784, 8}, {16, 196, 16}, {5, 95, 3},
+                            {3, 100, 15}, {72, 196, 16}, {4, 71, 17}, {2, 64, 2}};
+    nn_gemm_path was = nn_gemm_path_in_use();
+    for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
+        if (!nn_gemm_path_supported(vector_paths[p])) continue;
+        nn_set_gemm_path(vector_paths[p]);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+            float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
+            fill(A, (size_t)M * K, &rng);
+            fill(B, (size_t)K * N, &rng);
+            fill(C0, (size_t)M * N, &rng);
+            for (int layout = 0; layout < 4; layout++) {
+                bool ta = layout & 1, tb = layout & 2;
+                memcpy(C, C0, sizeof(float) * M * N);
+                nn_sgemm(ta, tb, M, N, K, A, B, C);
+                check_product(C, C0, A, B, ta, tb, M, N, K, nn_gemm_path_name(vector_paths[p]));
+            }
+            free(A), free(B), free(C0), free(C);
+        }
+    }
+    nn_set_gemm_path(was);
+}
+
 /* Choosing the path: the switch, the reference shorthand, $NN_GEMM, refusals. */
 static void test_choosing_the_path(void **state) {
     (void)state;
@@ -237,6 +270,7 @@ int main(void) {
         NN_TEST(test_every_path_matches_the_sums),
         NN_TEST(test_threads_give_the_same_bits),
         NN_TEST(test_sgemm_public),
+        NN_TEST(test_short_k_products),
         NN_TEST(test_choosing_the_path),
         NN_TEST(test_matmul_op_on_both_paths),
     };

@@ -312,6 +312,24 @@ static void gemm_few_rows(bool ta, bool tb, const float *A, const float *B, floa
     }
 }
 
+#ifdef NN_GEMM_HAVE_SMALL_K
+/* The short-K path (gemm_micro.c) for the convolutions' products: K of at most
+ * NN_GEMM_SMALL_K, B not transposed, rows long enough for its 32-column steps, on the AVX2
+ * or AVX-512 paths; and one thread's work (inside the convolution's loop over images, or a
+ * product too small for threads), since this path does not split C among threads. Measured
+ * with bench/bench_conv.c on the chapter 3 CNN's shapes. */
+static bool use_small_k(nn_gemm_path path, bool tb, int M, int N, int K) {
+    if (tb || K > NN_GEMM_SMALL_K || N < 64) return false;
+    if (path != NN_GEMM_AVX2 && path != NN_GEMM_AVX512) return false;
+#ifdef _OPENMP
+    if (!omp_in_parallel() && (long)M * N * K > PARALLEL_MIN_FLOPS) return false;
+#else
+    (void)M;
+#endif
+    return true;
+}
+#endif
+
 /* The one entry point: every product in the library comes through here. */
 static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int M, int N,
                  int K) {
@@ -320,6 +338,10 @@ static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int
     if (path == NN_GEMM_REFERENCE) gemm_reference(ta, tb, A, B, C, M, N, K);
     else if (M <= FEW_ROWS || (long)M * N * K <= TINY_FLOPS)
         gemm_few_rows(ta, tb, A, B, C, M, N, K);
+#ifdef NN_GEMM_HAVE_SMALL_K
+    else if (use_small_k(path, tb, M, N, K))
+        nn_gemm_small_k_avx2(ta, A, B, C, M, N, K);
+#endif
     else nn_gemm_run(path, ta, tb, A, B, C, M, N, K, 0);
 }
 

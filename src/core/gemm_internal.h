@@ -12,6 +12,7 @@
 #ifndef NN_GEMM_INTERNAL_H
 #define NN_GEMM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A matrix seen through strides: element (r, c) is p[r * rs + c * cs]. */
@@ -50,5 +51,14 @@ extern const gemm_kernel nn_gemm_plain, nn_gemm_sse, nn_gemm_avx2, nn_gemm_avx51
  * zero columns past nc. */
 void nn_gemm_pack_a(gemm_view A, int mc, int kc, int MR, float *dst);
 void nn_gemm_pack_b(gemm_view B, int kc, int nc, int NR, float *dst);
+
+/* gemm_micro.c, x86 builds: C (M, N) += op(A) (M, K) @ B (K, N) for K <= NN_GEMM_SMALL_K,
+ * op(A) = A^T when ta, with AVX2 + FMA (call it only when the CPU has them). */
+#define NN_GEMM_SMALL_K 16
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define NN_GEMM_HAVE_SMALL_K 1
+void nn_gemm_small_k_avx2(bool ta, const float *A, const float *B, float *C, int M, int N,
+                          int K);
+#endif
 
 #endif

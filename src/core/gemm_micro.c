@@ -196,6 +196,49 @@ KERNEL_PAIR(micro_avx512, __attribute__((target("avx512f"))), 14)
 const gemm_kernel nn_gemm_avx512 = {"avx512", micro_avx512, micro_avx512_strided, 14, 32, 140,
                                     192, 3072};
 
+/* ---- a short K: C (M, N) += op(A) (M, K) @ B (K, N) with K <= NN_GEMM_SMALL_K -----------
+ * The convolutions' products have a tiny K (the 9 or 72 entries of a 3x3 patch forward, the
+ * 8 or 16 output channels in backward) and a long N (the 784 or 196 pixels). Packed, each
+ * micro-kernel call would run only K steps and then read and write its whole C tile, and
+ * packing B would cost as much as the product. Here each row of C is taken 32 columns at a
+ * time in four registers, all K steps added in, and written once; B is read in place (K rows
+ * of N, in L1 or L2 for these sizes), and row i of op(A) is copied into a small array. */
+__attribute__((target("avx2,fma"))) void nn_gemm_small_k_avx2(bool ta, const float *A,
+                                                              const float *B, float *C, int M,
+                                                              int N, int K) {
+    float a[NN_GEMM_SMALL_K];
+    for (int i = 0; i < M; i++) {
+        for (int k = 0; k < K; k++) a[k] = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
+        float *c = C + (size_t)i * N;
+        int j = 0;
+        for (; j + 32 <= N; j += 32) {
+            __m256 c0 = _mm256_loadu_ps(c + j), c1 = _mm256_loadu_ps(c + j + 8);
+            __m256 c2 = _mm256_loadu_ps(c + j + 16), c3 = _mm256_loadu_ps(c + j + 24);
+            for (int k = 0; k < K; k++) {
+                const float *b = B + (size_t)k * N + j;
+                __m256 ak = _mm256_set1_ps(a[k]);
+                c0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b), c0);
+                c1 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 8), c1);
+                c2 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 16), c2);
+                c3 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 24), c3);
+            }
+            _mm256_storeu_ps(c + j, c0), _mm256_storeu_ps(c + j + 8, c1);
+            _mm256_storeu_ps(c + j + 16, c2), _mm256_storeu_ps(c + j + 24, c3);
+        }
+        for (; j + 8 <= N; j += 8) {
+            __m256 c0 = _mm256_loadu_ps(c + j);
+            for (int k = 0; k < K; k++)
+                c0 = _mm256_fmadd_ps(_mm256_set1_ps(a[k]), _mm256_loadu_ps(B + (size_t)k * N + j), c0);
+            _mm256_storeu_ps(c + j, c0);
+        }
+        for (; j < N; j++) { /* the last N % 8 columns */
+            float s = c[j];
+            for (int k = 0; k < K; k++) s += a[k] * B[(size_t)k * N + j];
+            c[j] = s;
+        }
+    }
+}
+
 #else /* no x86 vector kernels in this build: gemm.c sees NULL and never picks them */
 const gemm_kernel nn_gemm_sse = {"sse", 0, 0, 6, 8, 144, 256, 2048};
 const gemm_kernel nn_gemm_avx2 = {"avx2", 0, 0, 6, 16, 144, 256, 3072};

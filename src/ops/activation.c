@@ -37,7 +37,12 @@ nn_tensor *nn_tanh(nn_tensor *in) {
 /* y = max(0, x);  dy/dx = 1 if x > 0 else 0 */
 static void relu_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
-    for (size_t i = 0; i < len; i++) gx[i] += x[i] > 0.0f ? g[i] : 0.0f;
+    /* g[i] is read whatever the sign: a load inside the condition would keep the loop a
+     * branch per element (unpredictable on real data), a load outside makes it a select */
+    for (size_t i = 0; i < len; i++) {
+        float gi = g[i];
+        gx[i] += x[i] > 0.0f ? gi : 0.0f;
+    }
 }
 nn_tensor *nn_relu(nn_tensor *in) {
     UNARY_FORWARD("nn_relu", relu_backward);
