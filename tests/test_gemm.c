@@ -125,30 +125,32 @@ static void test_threads_give_the_same_bits(void **state) {
 
 /* The public entry point on the chosen path, the small-shape path and automatic threads
  * included: a product above the thread threshold (2^24 multiply-adds) and small ones. */
+/* nn_sgemm on each (M, N, K) of sizes, in all four layouts, against the plain sums. */
+static void check_sgemm_sizes(const int (*sizes)[3], size_t n, nn_rng *rng, const char *what) {
+    for (size_t s = 0; s < n; s++) {
+        int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+        float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
+        fill(A, (size_t)M * K, rng);
+        fill(B, (size_t)K * N, rng);
+        fill(C0, (size_t)M * N, rng);
+        for (int layout = 0; layout < 4; layout++) {
+            bool ta = layout & 1, tb = layout & 2;
+            memcpy(C, C0, sizeof(float) * M * N);
+            nn_sgemm(ta, tb, M, N, K, A, B, C);
+            check_product(C, C0, A, B, ta, tb, M, N, K, what);
+        }
+        free(A), free(B), free(C0), free(C);
+    }
+}
+
 static void test_sgemm_public(void **state) {
     (void)state;
     nn_rng rng;
     nn_rng_seed(&rng, 13);
     const int sizes[][3] = {{3, 4, 5}, {1, 33, 65}, {1, 128, 7}, {2, 9, 40}, {32, 128, 128},
                             {260, 257, 258}};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
-        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
-        float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
-        fill(A, (size_t)M * K, &rng);
-        fill(B, (size_t)K * N, &rng);
-        fill(C0, (size_t)M * N, &rng);
-        for (int layout = 0; layout < 4; layout++) {
-            bool ta = layout & 1, tb = layout & 2;
-            memcpy(C, C0, sizeof(float) * M * N);
-            nn_sgemm(ta, tb, M, N, K, A, B, C);
-            check_product(C, C0, A, B, ta, tb, M, N, K, "nn_sgemm");
-        }
-        free(A);
-        free(B);
-        free(C0);
-        free(C);
-    }
+    check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, "nn_sgemm");
     float one = 1.0f;
     nn_sgemm(false, false, 0, 5, 5, NULL, NULL, NULL); /* nothing to do: fine */
     nn_sgemm(false, false, 1, 1, 1, &one, &one, &one);
@@ -171,21 +173,8 @@ static void test_short_k_products(void **state) {
     for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
         if (!nn_gemm_path_supported(vector_paths[p])) continue;
         nn_set_gemm_path(vector_paths[p]);
-        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-            int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
-            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
-            float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
-            fill(A, (size_t)M * K, &rng);
-            fill(B, (size_t)K * N, &rng);
-            fill(C0, (size_t)M * N, &rng);
-            for (int layout = 0; layout < 4; layout++) {
-                bool ta = layout & 1, tb = layout & 2;
-                memcpy(C, C0, sizeof(float) * M * N);
-                nn_sgemm(ta, tb, M, N, K, A, B, C);
-                check_product(C, C0, A, B, ta, tb, M, N, K, nn_gemm_path_name(vector_paths[p]));
-            }
-            free(A), free(B), free(C0), free(C);
-        }
+        check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng,
+                          nn_gemm_path_name(vector_paths[p]));
     }
     nn_set_gemm_path(was);
 }
