@@ -40,6 +40,7 @@
  * gemm.c).
  */
 #include "gemm_internal.h"
+#include <math.h>
 
 /* C (mr, nr) += t (MR, NR): the overhanging edge tile, added through a buffer. */
 static void add_edge(const float *t, int NR, float *c, size_t ldc, int mr, int nr) {
@@ -202,7 +203,10 @@ const gemm_kernel nn_gemm_avx512 = {"avx512", micro_avx512, micro_avx512_strided
  * micro-kernel call would run only K steps and then read and write its whole C tile, and
  * packing B would cost as much as the product. Here each row of C is taken 32 columns at a
  * time in four registers, all K steps added in, and written once; B is read in place (K rows
- * of N, in L1 or L2 for these sizes), and row i of op(A) is copied into a small array. */
+ * of N, in L1 or L2 for these sizes), and row i of op(A) is copied into a small array. The
+ * sums start from zero and are added to C at the end, with fused multiply-adds in k order:
+ * exactly the roundings of the packed micro-kernels, so a product gives the same bits on
+ * either path. */
 __attribute__((target("avx2,fma"))) void nn_gemm_small_k_avx2(bool ta, const float *A,
                                                               const float *B, float *C, int M,
                                                               int N, int K) {
@@ -212,8 +216,7 @@ __attribute__((target("avx2,fma"))) void nn_gemm_small_k_avx2(bool ta, const flo
         float *c = C + (size_t)i * N;
         int j = 0;
         for (; j + 32 <= N; j += 32) {
-            __m256 c0 = _mm256_loadu_ps(c + j), c1 = _mm256_loadu_ps(c + j + 8);
-            __m256 c2 = _mm256_loadu_ps(c + j + 16), c3 = _mm256_loadu_ps(c + j + 24);
+            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
             for (int k = 0; k < K; k++) {
                 const float *b = B + (size_t)k * N + j;
                 __m256 ak = _mm256_set1_ps(a[k]);
@@ -222,19 +225,22 @@ __attribute__((target("avx2,fma"))) void nn_gemm_small_k_avx2(bool ta, const flo
                 c2 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 16), c2);
                 c3 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 24), c3);
             }
-            _mm256_storeu_ps(c + j, c0), _mm256_storeu_ps(c + j + 8, c1);
-            _mm256_storeu_ps(c + j + 16, c2), _mm256_storeu_ps(c + j + 24, c3);
+            _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), c0));
+            _mm256_storeu_ps(c + j + 8, _mm256_add_ps(_mm256_loadu_ps(c + j + 8), c1));
+            _mm256_storeu_ps(c + j + 16, _mm256_add_ps(_mm256_loadu_ps(c + j + 16), c2));
+            _mm256_storeu_ps(c + j + 24, _mm256_add_ps(_mm256_loadu_ps(c + j + 24), c3));
         }
         for (; j + 8 <= N; j += 8) {
-            __m256 c0 = _mm256_loadu_ps(c + j);
+            __m256 c0 = _mm256_setzero_ps();
             for (int k = 0; k < K; k++)
-                c0 = _mm256_fmadd_ps(_mm256_set1_ps(a[k]), _mm256_loadu_ps(B + (size_t)k * N + j), c0);
-            _mm256_storeu_ps(c + j, c0);
+                c0 = _mm256_fmadd_ps(_mm256_set1_ps(a[k]), _mm256_loadu_ps(B + (size_t)k * N + j),
+                                     c0);
+            _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), c0));
         }
-        for (; j < N; j++) { /* the last N % 8 columns */
-            float s = c[j];
-            for (int k = 0; k < K; k++) s += a[k] * B[(size_t)k * N + j];
-            c[j] = s;
+        for (; j < N; j++) { /* the last N % 8 columns, with the same roundings (fmaf) */
+            float s = 0.0f;
+            for (int k = 0; k < K; k++) s = fmaf(a[k], B[(size_t)k * N + j], s);
+            c[j] += s;
         }
     }
 }

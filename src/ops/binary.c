@@ -28,6 +28,64 @@ typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV } binary_kind;
                 }                                                                          \
     } while (0)
 
+/* The same walk a row (the innermost dimension) at a time: o, ia, ib are the offsets of the
+ * row's first element, len its length, sa3 / sb3 the inputs' strides along it (1, or 0 where
+ * the input is broadcast). The row functions below then run plain loops, which the compiler
+ * vectorises: the bias add of a linear layer, (B, N) + (N), is such rows of stride 1 / 1. */
+#define FOR_EACH_ROW(bc, BODY)                                                             \
+    do {                                                                                   \
+        size_t o = 0, sa3 = (bc)->sa[3], sb3 = (bc)->sb[3];                                \
+        int len = (bc)->dims[3];                                                           \
+        for (int i0 = 0; i0 < (bc)->dims[0]; i0++)                                         \
+            for (int i1 = 0; i1 < (bc)->dims[1]; i1++)                                     \
+                for (int i2 = 0; i2 < (bc)->dims[2]; i2++, o += (size_t)len) {             \
+                    size_t ia = i0 * (bc)->sa[0] + i1 * (bc)->sa[1] + i2 * (bc)->sa[2];    \
+                    size_t ib = i0 * (bc)->sb[0] + i1 * (bc)->sb[1] + i2 * (bc)->sb[2];    \
+                    BODY;                                                                  \
+                }                                                                          \
+        (void)sa3, (void)sb3;                                                              \
+    } while (0)
+
+/* z[k] = x[k sx] op y[k sy], k < len: one loop per stride case, so that each is a straight
+ * loop (a stride of 0 is one value, read once). */
+#define ROW_CASES(EXPR)                                                                    \
+    if (sx == 1 && sy == 1)                                                                \
+        for (int k = 0; k < len; k++) { float xv = x[k], yv = y[k]; z[k] = EXPR; }         \
+    else if (sx == 1 && sy == 0)                                                           \
+        for (int k = 0; k < len; k++) { float xv = x[k], yv = y[0]; z[k] = EXPR; }         \
+    else if (sx == 0 && sy == 1)                                                           \
+        for (int k = 0; k < len; k++) { float xv = x[0], yv = y[k]; z[k] = EXPR; }         \
+    else                                                                                   \
+        for (int k = 0; k < len; k++) { float xv = x[k * sx], yv = y[k * sy]; z[k] = EXPR; }
+
+static void forward_row(binary_kind kind, float *restrict z, const float *restrict x, size_t sx,
+                        const float *restrict y, size_t sy, int len) {
+    switch (kind) {
+    case OP_ADD: ROW_CASES(xv + yv) break;
+    case OP_SUB: ROW_CASES(xv - yv) break;
+    case OP_MUL: ROW_CASES(xv * yv) break;
+    case OP_DIV: ROW_CASES(xv / yv) break;
+    }
+}
+
+/* gx[k sx] += sign * g[k] * f[k sf] (f NULL: 1), k < len. sx = 0 (x was broadcast along the
+ * row) is a sum into one element, added in the same order as element by element. */
+static void accumulate_row(float *gx, size_t sx, const float *g, float sign, const float *f,
+                           size_t sf, int len) {
+    if (sx == 0) {
+        float s = gx[0];
+        for (int k = 0; k < len; k++) s += sign * g[k] * (f ? f[k * sf] : 1.0f);
+        gx[0] = s;
+    } else if (!f) {
+        if (sign > 0.0f) for (int k = 0; k < len; k++) gx[k * sx] += g[k];
+        else for (int k = 0; k < len; k++) gx[k * sx] -= g[k];
+    } else if (sx == 1 && sf == 1) {
+        for (int k = 0; k < len; k++) gx[k] += sign * g[k] * f[k];
+    } else {
+        for (int k = 0; k < len; k++) gx[k * sx] += sign * g[k] * f[k * sf];
+    }
+}
+
 static void binary_backward(nn_node *n) {
     const broadcast *bc = n->extra;
     const float *a = n->in[0]->data, *b = n->in[1]->data, *g = n->out->grad;
@@ -35,15 +93,24 @@ static void binary_backward(nn_node *n) {
     float *gb = WANTS_GRAD(n->in[1]) ? n->in[1]->grad : NULL;
     switch ((binary_kind)n->i[0]) {
     case OP_ADD: /* d(a+b) = da + db */
-        FOR_EACH_BROADCAST(bc, { if (ga) ga[ia] += g[o]; if (gb) gb[ib] += g[o]; });
+        FOR_EACH_ROW(bc, {
+            if (ga) accumulate_row(ga + ia, sa3, g + o, 1.0f, NULL, 0, len);
+            if (gb) accumulate_row(gb + ib, sb3, g + o, 1.0f, NULL, 0, len);
+        });
         break;
     case OP_SUB: /* d(a-b) = da - db */
-        FOR_EACH_BROADCAST(bc, { if (ga) ga[ia] += g[o]; if (gb) gb[ib] -= g[o]; });
+        FOR_EACH_ROW(bc, {
+            if (ga) accumulate_row(ga + ia, sa3, g + o, 1.0f, NULL, 0, len);
+            if (gb) accumulate_row(gb + ib, sb3, g + o, -1.0f, NULL, 0, len);
+        });
         break;
     case OP_MUL: /* d(ab) = b da + a db */
-        FOR_EACH_BROADCAST(bc, { if (ga) ga[ia] += g[o] * b[ib]; if (gb) gb[ib] += g[o] * a[ia]; });
+        FOR_EACH_ROW(bc, {
+            if (ga) accumulate_row(ga + ia, sa3, g + o, 1.0f, b + ib, sb3, len);
+            if (gb) accumulate_row(gb + ib, sb3, g + o, 1.0f, a + ia, sa3, len);
+        });
         break;
-    case OP_DIV: /* d(a/b) = da / b - a db / b^2 */
+    case OP_DIV: /* d(a/b) = da / b - a db / b^2: rare enough to stay element by element */
         FOR_EACH_BROADCAST(bc, {
             if (ga) ga[ia] += g[o] / b[ib];
             if (gb) gb[ib] -= g[o] * a[ia] / (b[ib] * b[ib]);
@@ -59,7 +126,7 @@ static nn_tensor *binary(const char *op, binary_kind kind, nn_tensor *a, nn_tens
     if (!broadcast_shapes(op, a, b, &local)) return NULL;
     nn_node *node;
     nn_tensor *out = nn_record_filled(op, binary_backward, local.ndim, local.shape, a, b, NULL,
-                                      &node);   /* every z[o] is written below */
+                                      &node);   /* every element is written below */
     broadcast *bc = &local;
     if (node) { /* backward needs the index map */
         bc = nn_arena_alloc(sizeof *bc);
@@ -69,12 +136,7 @@ static nn_tensor *binary(const char *op, binary_kind kind, nn_tensor *a, nn_tens
     }
     const float *x = a->data, *y = b->data;
     float *z = out->data;
-    switch (kind) {
-    case OP_ADD: FOR_EACH_BROADCAST(bc, z[o] = x[ia] + y[ib]); break;
-    case OP_SUB: FOR_EACH_BROADCAST(bc, z[o] = x[ia] - y[ib]); break;
-    case OP_MUL: FOR_EACH_BROADCAST(bc, z[o] = x[ia] * y[ib]); break;
-    case OP_DIV: FOR_EACH_BROADCAST(bc, z[o] = x[ia] / y[ib]); break;
-    }
+    FOR_EACH_ROW(bc, forward_row(kind, z + o, x + ia, sa3, y + ib, sb3, len));
     return out;
 }
 
