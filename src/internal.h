@@ -234,6 +234,30 @@ void nn_gemm_run(int path, bool trans_a, bool trans_b, const float *A, const flo
  * So max and argmax propagate NaN as PyTorch does, wherever the NaN sits. */
 static inline bool nn_beats(float v, float best) { return v > best || (v != v && best == best); }
 
+/* The maximum of x[0 .. n), n >= 1, by the same rule (NaN when any value is NaN), for the
+ * softmaxes' shift. Eight running maxima and a NaN flag instead of one nn_beats chain, so that
+ * the loop vectorises; a maximum does not depend on the order of the comparisons, so this is
+ * the same number (up to the sign of a zero, which a shift x - m does not feel). */
+static inline float nn_max_floats(const float *x, size_t n) {
+    float part[8];
+    int nan = 0;
+    size_t i = 0;
+    for (int l = 0; l < 8; l++) part[l] = x[0];
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) {
+            float v = x[i + l];
+            part[l] = v > part[l] ? v : part[l];
+            nan |= v != v;
+        }
+    float m = part[0];
+    for (int l = 1; l < 8; l++) m = part[l] > m ? part[l] : m;
+    for (; i < n; i++) {
+        m = x[i] > m ? x[i] : m;
+        nan |= x[i] != x[i];
+    }
+    return nan ? NAN : m;
+}
+
 /* Parameter p of m is trained (not frozen) and regularised (a weight, not a bias): what
  * weight decay, L1 and L2 apply to. */
 static inline bool nn_param_decays(const nn_model *m, int p) {

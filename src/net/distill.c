@@ -18,8 +18,7 @@ static void distill_backward(nn_node *n) {
 
 /* out[c] = log softmax(z / T)[c] over one row of C logits, stably: (z_c - m) / T - log sum e^.. */
 static void log_softmax_row(const float *z, int C, float T, double *out) {
-    float m = z[0];
-    for (int c = 1; c < C; c++) m = nn_beats(z[c], m) ? z[c] : m;
+    float m = nn_max_floats(z, (size_t)C);
     double s = 0.0;
     for (int c = 0; c < C; c++) s += exp(((double)z[c] - m) / T);
     double ls = log(s);

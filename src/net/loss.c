@@ -76,8 +76,7 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     for (int r = 0; r < rows; r++) {
         const float *z = logits->data + (size_t)r * cols;
         float *p = probs + (size_t)r * cols;
-        float m = z[0];
-        for (int c = 1; c < cols; c++) m = nn_beats(z[c], m) ? z[c] : m;
+        float m = nn_max_floats(z, (size_t)cols);
         float s = 0.0f;
         for (int c = 0; c < cols; c++) s += p[c] = expf(z[c] - m);
         for (int c = 0; c < cols; c++) p[c] /= s;

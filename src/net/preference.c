@@ -68,8 +68,7 @@ nn_tensor *nn_sequence_log_prob(nn_tensor *logits, const int *targets, const flo
         if (s) s->targets[r] = w != 0.0f ? targets[r] : 0, s->weights[r] = w;
         if (w == 0.0f) continue;
         const float *z = logits->data + (size_t)r * V;
-        float m = z[0];
-        for (int c = 1; c < V; c++) m = nn_beats(z[c], m) ? z[c] : m;
+        float m = nn_max_floats(z, (size_t)V);
         double sum = 0.0;
         for (int c = 0; c < V; c++) sum += exp((double)(z[c] - m));
         if (s) {

@@ -36,8 +36,7 @@ static int last_key(const attn_dims *a, int i) { return a->causal ? i + a->Tk - 
 /* Softmax of one row s[0 .. n) in place over its first `seen` entries; the rest (masked)
  * get weight 0. seen >= 1, so a row always has a finite maximum. */
 static void softmax_row(float *s, int seen, int n) {
-    float m = s[0];
-    for (int j = 1; j < seen; j++) if (nn_beats(s[j], m)) m = s[j];
+    float m = nn_max_floats(s, (size_t)seen);
     float sum = 0.0f;
     for (int j = 0; j < seen; j++) sum += s[j] = expf(s[j] - m);
     for (int j = 0; j < seen; j++) s[j] /= sum;

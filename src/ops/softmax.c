@@ -17,7 +17,8 @@ typedef enum { SOFTMAX, LOG_SOFTMAX } softmax_kind;
 /* The maximum m of one slice (NaN if any value is NaN) and s = sum_k e^(x_k - m). */
 static void slice_max_sum(const float *x, size_t n, size_t stride, float *m_out, float *s_out) {
     float m = x[0];
-    for (size_t k = 1; k < n; k++) if (nn_beats(x[k * stride], m)) m = x[k * stride];
+    if (stride == 1) m = nn_max_floats(x, n);   /* the usual case: softmax over the last axis */
+    else for (size_t k = 1; k < n; k++) if (nn_beats(x[k * stride], m)) m = x[k * stride];
     float s = 0.0f;
     if (isinf(m)) { /* all -inf (a fully masked row) or a +inf: no finite shift. The log of
                      * the sum is then m itself; e^(x - m) would give e^(inf - inf) = NaN */
