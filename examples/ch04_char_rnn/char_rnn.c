@@ -34,10 +34,12 @@
  *
  * Default cell: the GRU. Its gates let the state keep what it holds for many steps (what the
  * plain RNN cannot: chapter 4's long-range example), with 3/4 of the LSTM's recurrent weights.
- * On this corpus, though, memory is not what limits: measured with --full --compare (seed 42,
- * dropout 0.3) the three end within 0.05 nats of each other (rnn 5.66, gru 5.70, lstm 5.70
- * validation loss, all below the bigram's 5.84), because 22,000 characters of training text are
- * learned by heart within ~15 epochs. --compare measures it on your machine and text.
+ * On this corpus, though, memory is not what limits: with --full --compare (the three cells
+ * at the same number of parameters: H 256, 215, 202) the validation losses end within 0.03
+ * nats of each other, the plain RNN a little ahead (seed 42: rnn 5.673, gru 5.678, lstm
+ * 5.698; seed 7: 5.677, 5.686, 5.698), all below the bigram's 5.835, because 22,000
+ * characters of training text are learned by heart within a few dozen epochs.
+ * --compare measures it on your machine and text (--same-hidden: the same H for all three).
  *
  *   char_rnn [--quick | --full] [--cell rnn|gru|lstm] [--compare] [--titles] [FILE]
  *            [--prompt TEXT] [--steps N] [--embed N] [--hidden N] [--seq T] [--batch B]
@@ -46,8 +48,8 @@
  *
  *   --quick  a tiny model, a few dozen steps (the smoke tests; a few seconds)
  *   default  emb 32, hidden 128, T 32, batch 32, 250 steps (about 30 s on 2 cores)
- *   --full   emb 64, hidden 256, T 64, batch 32, dropout 0.3, up to 3000 steps with early
- *            stopping (several minutes; --full --compare about three times that)
+ *   --full   emb 64, hidden 256, T 64, batch 32, dropout 0.5, Adam lr 1e-3, up to 3000 steps
+ *            with early stopping (about 4 minutes; --full --compare about three times that)
  *
  * The corpus: FILE (any UTF-8 text) when given, else /usr/share/games/fortunes/tang300 (唐诗三百首,
  * Debian's fortunes-zh) with the title and author lines dropped (--titles keeps them). When
@@ -122,10 +124,27 @@ static double span_loss(const charnet *n, nn_token_span span, int B, int T) {
     return total / (double)count;
 }
 
+/* The largest hidden size H <= h_max at which a `kind` network has at most `budget`
+ * parameters: --compare gives the gated cells (3 and 4 weight blocks to the RNN's 1) a smaller
+ * state, so that all three spend the same number of weights. */
+static int hidden_for_budget(nn_cell_kind kind, int V, int E, int h_max, size_t budget) {
+    int lo = 2, hi = h_max;
+    while (lo < hi) { /* the count grows with H: bisect */
+        int mid = (lo + hi + 1) / 2;
+        charnet n = charnet_new(kind, V, E, mid);
+        size_t count = n.m->count;
+        nn_model_free(n.m);
+        if (count <= budget) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 /* ---- training ------------------------------------------------------------------------ */
 
 typedef struct settings {
     int E, H, T, B, steps, eval_every, patience;
+    int hidden[3];             /* H of each cell: st.H, or (--compare) the same budget as the RNN */
     float dropout, lr;
 } settings;
 
@@ -142,7 +161,7 @@ typedef struct run {
 static void train(run *r, nn_cell_kind kind, int V, const settings *st, nn_token_span tr,
                   nn_token_span va, uint64_t seed) {
     nn_seed(seed); /* every cell starts from the same random numbers */
-    r->net = charnet_new(kind, V, st->E, st->H);
+    r->net = charnet_new(kind, V, st->E, st->hidden[kind]);
     r->net.dropout = st->dropout;
     nn_optim *opt = nn_adam_new(r->net.m, st->lr, 0.0f);
     nn_early_stop *es = nn_early_stop_new(r->net.m, st->patience, 1e-3f);
@@ -332,7 +351,8 @@ static int generate_mode(const char *dir, const char *prompt, float temperature,
 /* ---- main ---------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    bool quick = false, full = false, compare = false, gen = false, titles = false;
+    bool quick = false, full = false, compare = false, gen = false, titles = false,
+         same_hidden = false;
     const char *cell = "gru", *out_dir = "out", *file = NULL, *prompt = NULL;
     int steps = 250, E = 32, H = 128, T = 32, B = 32, top_k = 0, len = 120;
     float temperature = 0.8f, dropout = 0.0f, lr = LR;
@@ -343,6 +363,8 @@ int main(int argc, char **argv) {
         NN_OPT_FLAG("--full", &full, "emb 64, hidden 256, T 64, up to 3000 steps (minutes)"),
         NN_OPT_CHOICE("--cell", &cell, "rnn|gru|lstm", "the recurrent cell"),
         NN_OPT_FLAG("--compare", &compare, "train rnn, gru and lstm alike and print a table"),
+        NN_OPT_FLAG("--same-hidden", &same_hidden, "--compare at the same H (the gated cells get "
+                    "more weights) instead of the same parameter count"),
         NN_OPT_FLAG("--titles", &titles, "keep tang300's title and author lines"),
         NN_OPT_STR("--prompt", &prompt, "TEXT", "the start of the poems (default 床前明月光, or "
                    "the first characters of a validation line)"),
@@ -351,8 +373,8 @@ int main(int argc, char **argv) {
         NN_OPT_INT("--hidden", &H, 2, 2048, "hidden state size (--quick 32, --full 256)"),
         NN_OPT_INT("--seq", &T, 2, 512, "T: steps of backpropagation through time (--quick 16, --full 64)"),
         NN_OPT_INT("--batch", &B, 1, 1024, "B: streams read side by side (--quick 8)"),
-        NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout on embeddings and h while training (--full 0.3)"),
-        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's learning rate (2e-3)"),
+        NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9, "dropout on embeddings and h while training (--full 0.5)"),
+        NN_OPT_FLOAT("--lr", &lr, 1e-6, 1, "Adam's learning rate (2e-3; --full 1e-3)"),
         NN_OPT_SEED(&seed),
         NN_OPT_STR("--out", &out_dir, "DIR", "folder for the checkpoint and the chart"),
         NN_OPT_FLAG("--generate", &gen, "no training: load DIR/char_rnn.* and write text"),
@@ -370,13 +392,15 @@ int main(int argc, char **argv) {
     printf("seed %llu\n", (unsigned long long)seed);
     if (gen) return generate_mode(out_dir, prompt, temperature, top_k, len, seed);
 
-    settings st = {E, H, T, B, steps, 25, 8, dropout, lr};
+    settings st = {.E = E, .H = H, .T = T, .B = B, .steps = steps, .eval_every = 25, .patience = 8,
+                   .dropout = dropout, .lr = lr};
     if (full && !quick) {
         if (!nn_option_given(opts, nopt, "--embed")) st.E = 64;
         if (!nn_option_given(opts, nopt, "--hidden")) st.H = 256;
         if (!nn_option_given(opts, nopt, "--seq")) st.T = 64;
         if (!nn_option_given(opts, nopt, "--steps")) st.steps = 3000;
-        if (!nn_option_given(opts, nopt, "--dropout")) st.dropout = 0.3f;
+        if (!nn_option_given(opts, nopt, "--dropout")) st.dropout = 0.5f;
+        if (!nn_option_given(opts, nopt, "--lr")) st.lr = 1e-3f;
     }
     if (quick) {
         if (!nn_option_given(opts, nopt, "--embed")) st.E = 16;
@@ -402,6 +426,18 @@ int main(int argc, char **argv) {
     poems_describe(&po, titles);
     if (st.B > (tr.n - 1) / st.T) st.B = (tr.n - 1) / st.T > 0 ? (tr.n - 1) / st.T : 1;
 
+    /* The same parameter budget for the three cells: the RNN's at H; the gated cells get the
+     * largest H that fits in it (--same-hidden: H for all, and more weights for the gated). */
+    size_t budget = 0;
+    for (int k = NN_CELL_RNN; k <= NN_CELL_LSTM; k++) st.hidden[k] = st.H;
+    if (compare && !same_hidden) {
+        charnet probe = charnet_new(NN_CELL_RNN, V, st.E, st.H);
+        budget = probe.m->count;
+        nn_model_free(probe.m);
+        for (int k = NN_CELL_GRU; k <= NN_CELL_LSTM; k++)
+            st.hidden[k] = hidden_for_budget((nn_cell_kind)k, V, st.E, st.H, budget);
+    }
+
     /* ---- baselines ------------------------------------------------------------------ */
     baselines base = count_baselines(tr, va, V);
     printf("\nvalidation loss (nats per character) of models that only count:\n");
@@ -411,8 +447,13 @@ int main(int argc, char **argv) {
     printf("  bigram  (0.5 bigram + 0.5 unigram, interpolated)  %.3f\n", base.bigram_interp);
 
     /* ---- the network(s) -------------------------------------------------------------- */
-    printf("\nnetwork: ids (B, T) -> embedding (B, T, %d) -> %s (B, T, %d) -> linear (B, T, %d)\n",
-           st.E, compare ? "rnn|gru|lstm" : nn_cell_kind_name(kind), st.H, V);
+    printf("\nnetwork: ids (B, T) -> embedding (B, T, %d) -> %s (B, T, H) -> linear (B, T, %d)\n",
+           st.E, compare ? "rnn|gru|lstm" : nn_cell_kind_name(kind), V);
+    if (budget)
+        printf("  the same budget of %zu parameters: H = %d (rnn), %d (gru), %d (lstm)\n", budget,
+               st.hidden[NN_CELL_RNN], st.hidden[NN_CELL_GRU], st.hidden[NN_CELL_LSTM]);
+    else
+        printf("  H = %d%s\n", st.H, compare ? " for all three (--same-hidden)" : "");
     printf("  h_t = cell(E[id_t], h_{t-1}),  p(next | so far) = softmax(h_t W + b)\n");
     printf("training: B = %d streams, T = %d (truncated BPTT, state carried), Adam lr %g, "
            "clip %.1f, up to %d steps,\n  validation every %d steps, best weights kept "
@@ -432,13 +473,13 @@ int main(int argc, char **argv) {
     }
     if (compare) {
         printf("\ncomparison (same split, same steps budget, same seed; loss of the kept weights):\n");
-        printf("  %-5s %10s %8s %8s %10s %9s\n", "cell", "params", "train", "val", "best step",
-               "ms/step");
+        printf("  %-5s %5s %10s %8s %8s %10s %9s\n", "cell", "H", "params", "train", "val",
+               "best step", "ms/step");
         for (int k = NN_CELL_RNN; k <= NN_CELL_LSTM; k++)
-            printf("  %-5s %10zu %8.3f %8.3f %10d %9.1f\n", nn_cell_kind_name((nn_cell_kind)k),
-                   runs[k].net.m->count, runs[k].train, runs[k].val, runs[k].best_step,
+            printf("  %-5s %5d %10zu %8.3f %8.3f %10d %9.1f\n", nn_cell_kind_name((nn_cell_kind)k),
+                   st.hidden[k], runs[k].net.m->count, runs[k].train, runs[k].val, runs[k].best_step,
                    runs[k].ms_per_step);
-        printf("  %-5s %10s %8s %8.3f   (unigram %.3f, bigram add-one %.3f)\n", "bigram", "-", "-",
+        printf("  %-5s %5s %10s %8s %8.3f   (unigram %.3f, bigram add-one %.3f)\n", "bigram", "-", "-", "-",
                base.bigram_interp, base.unigram, base.bigram_add1);
     }
 
