@@ -264,6 +264,11 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
     return m->decay[p] && m->params[p]->requires_grad;
 }
 
+/* Elementwise and row-wise loops share their work among the OpenMP threads above this many
+ * elements (a few hundred microseconds of work); below it, starting the threads costs more
+ * than they save. Each element is computed the same way either way. */
+#define PARALLEL_MIN_ELEMENTS (1L << 18)
+
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
 

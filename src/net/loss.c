@@ -42,6 +42,7 @@ static void cross_entropy_backward(nn_node *n) {
     int cols = n->in[0]->shape[n->in[0]->ndim - 1], rows = (int)(n->in[0]->size / cols);
     float g = n->out->grad[0] / (float)rows;
     float *gz = n->in[0]->grad;
+#pragma omp parallel for schedule(static) if (n->in[0]->size > PARALLEL_MIN_ELEMENTS)
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
             size_t i = (size_t)r * cols + c;
@@ -72,7 +73,10 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     /* Saved for backward: the softmax (N*C floats), then a copy of the labels. */
     float *probs = nn_arena_alloc(logits->size * sizeof(float) + (size_t)rows * sizeof(int));
     memcpy(probs + logits->size, labels, (size_t)rows * sizeof(int));
-    double total = 0.0;
+    /* rows are independent: shared among the threads, each row's loss kept, then added up
+     * in row order (the same sum whatever the number of threads) */
+    float *row_loss = nn_arena_alloc((size_t)rows * sizeof(float));
+#pragma omp parallel for schedule(static) if (logits->size > PARALLEL_MIN_ELEMENTS)
     for (int r = 0; r < rows; r++) {
         const float *z = logits->data + (size_t)r * cols;
         float *p = probs + (size_t)r * cols;
@@ -80,8 +84,10 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
         float s = 0.0f;
         for (int c = 0; c < cols; c++) s += p[c] = expf(z[c] - m);
         for (int c = 0; c < cols; c++) p[c] /= s;
-        total += (double)(logf(s) - (z[labels[r]] - m));
+        row_loss[r] = logf(s) - (z[labels[r]] - m);
     }
+    double total = 0.0;
+    for (int r = 0; r < rows; r++) total += (double)row_loss[r];
     out->data[0] = (float)(total / rows);
     if (node) node->extra = probs;
     return out;

@@ -72,6 +72,7 @@ nn_tensor *nn_leaky_relu(nn_tensor *in, float slope) {
 static void gelu_tanh_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
     const float *tanh_u = n->extra;
+#pragma omp parallel for schedule(static) if (len > PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < len; i++) {
         float xi = x[i], t = tanh_u[i];
         float du = GELU_K * (1.0f + 3.0f * GELU_C * xi * xi);
@@ -81,6 +82,7 @@ static void gelu_tanh_backward(nn_node *n) {
 nn_tensor *nn_gelu_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_gelu_tanh", gelu_tanh_backward);
     float *tanh_u = node ? nn_arena_alloc(len * sizeof(float)) : NULL;
+#pragma omp parallel for schedule(static) if (len > PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < len; i++) {
         float xi = x[i], t = tanhf(GELU_K * (xi + GELU_C * xi * xi * xi));
         y[i] = 0.5f * xi * (1.0f + t);
