@@ -8,6 +8,8 @@
 #   make fuzz       the libFuzzer targets in build/fuzz/ (clang; scripts/fuzz.sh runs them)
 #   make MPI=1      everything with Open MPI, in build/mpi (chapter 7: mpirun -np N ...)
 #   make test-mpi   install Open MPI if missing, build with MPI=1, run the mpirun tests
+#   make BLAS=openblas   every product through OpenBLAS's sgemm, in build/openblas
+#                   (needs libopenblas-dev: sh scripts/deps.sh --blas)
 # A plain `make` never runs a package manager; `make deps`, `make demo`, `make test`,
 # `make test-mpi` and `make fuzz` do.
 
@@ -44,6 +46,16 @@ ifeq ($(MPI),1)
   endif
 endif
 
+# The system BLAS for every product (make BLAS=openblas): Debian's libopenblas-dev, found
+# through pkg-config; tests/test_gemm.c checks it against the plain sums like every path.
+ifeq ($(BLAS),openblas)
+  BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null) -DNN_HAVE_CBLAS
+  BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+  BUILD ?= build/openblas
+else ifneq ($(BLAS),)
+  $(error BLAS=$(BLAS): the one system BLAS supported is BLAS=openblas)
+endif
+
 ifeq ($(SANITIZE),1)
   BUILD    ?= build/sanitize
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -58,8 +70,8 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
              $(OMP_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LIB_CFLAGS = $(ALL_CFLAGS) $(MPI_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
-LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS) $(MPI_LIBS)
+LIB_CFLAGS = $(ALL_CFLAGS) $(MPI_CFLAGS) $(BLAS_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
+LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS) $(MPI_LIBS) $(BLAS_LIBS)
 
 # The library: src/<layer>/<job>.c, e.g. src/core/graph.c (README.md, "Layout").
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))

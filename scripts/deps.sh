@@ -10,6 +10,7 @@
 #           `make fuzz` (Debian: clang and libclang-rt-<version>-dev, e.g. 14 on Debian 12).
 #   --mpi:  also Open MPI (openmpi-bin: mpirun; libopenmpi-dev: mpicc and mpi.h), for chapter
 #           7's `make MPI=1` and `make MPI=1 test-mpi`.
+#   --blas: also OpenBLAS's development files (libopenblas-dev), for `make BLAS=openblas`.
 #
 # Silent and fast when everything is there. When something is missing:
 #   Debian/Ubuntu  installs the missing packages with apt-get (as root, or through sudo);
@@ -38,6 +39,10 @@ check() {
         printf '#include <zlib.h>\n' | $cc -E -x c - >/dev/null 2>&1 || add zlib1g-dev
     else
         add zlib1g-dev
+    fi
+    # --blas: OpenBLAS's cblas.h and library, as pkg-config knows them
+    if [ "$want_blas" = 1 ] && ! pkg-config --exists openblas 2>/dev/null; then
+        add libopenblas-dev
     fi
     # --mpi: Open MPI's compiler wrapper and launcher
     if [ "$want_mpi" = 1 ]; then
@@ -91,13 +96,15 @@ fuzzer_links() {
 want_data=0
 want_fuzz=0
 want_mpi=0
+want_blas=0
 fuzz_cc=${FUZZ_CC:-clang}
 for arg in "$@"; do
     case $arg in
         --data) want_data=1 ;;
         --fuzz) want_fuzz=1 ;;
         --mpi) want_mpi=1 ;;
-        *) echo "usage: scripts/deps.sh [--data] [--fuzz] [--mpi]" >&2; exit 2 ;;
+        --blas) want_blas=1 ;;
+        *) echo "usage: scripts/deps.sh [--data] [--fuzz] [--mpi] [--blas]" >&2; exit 2 ;;
     esac
 done
 fashion=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

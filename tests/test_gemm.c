@@ -179,6 +179,24 @@ static void test_short_k_products(void **state) {
     nn_set_gemm_path(was);
 }
 
+/* The system BLAS (a `make BLAS=openblas` build) on the same shapes and layouts, C
+ * accumulating: the library hands it the same C += op(A) op(B). Skipped in other builds. */
+static void test_system_blas_matches_the_sums(void **state) {
+    (void)state;
+    if (!nn_gemm_path_supported(NN_GEMM_BLAS)) {
+        printf("  [ skip ] blas: not built in (make BLAS=openblas)\n");
+        return;
+    }
+    run_shapes(NN_GEMM_BLAS, 1);
+    nn_gemm_path was = nn_gemm_path_in_use();
+    nn_set_gemm_path(NN_GEMM_BLAS);   /* and through the library's entry point */
+    nn_rng rng;
+    nn_rng_seed(&rng, 23);
+    const int sizes[][3] = {{1, 33, 65}, {8, 784, 9}, {65, 33, 127}};
+    check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, "blas");
+    nn_set_gemm_path(was);
+}
+
 /* Choosing the path: the switch, the reference shorthand, $NN_GEMM, refusals. */
 static void test_choosing_the_path(void **state) {
     (void)state;
@@ -257,6 +275,7 @@ static void test_matmul_op_on_both_paths(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         NN_TEST(test_every_path_matches_the_sums),
+        NN_TEST(test_system_blas_matches_the_sums),
         NN_TEST(test_threads_give_the_same_bits),
         NN_TEST(test_sgemm_public),
         NN_TEST(test_short_k_products),

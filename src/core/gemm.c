@@ -59,7 +59,18 @@
 
 /* ---- which kernel: asked of the CPU once, then cached --------------------------------------- */
 
-static const char *const path_names[] = {"auto", "ref", "plain", "sse", "avx2", "avx512"};
+static const char *const path_names[] = {"auto", "ref", "plain", "sse", "avx2", "avx512", "blas"};
+
+/* ---- the system BLAS (make BLAS=openblas): the same C += op(A) op(B), by cblas_sgemm ------- */
+#ifdef NN_HAVE_CBLAS
+#include <cblas.h>
+static void gemm_blas(bool ta, bool tb, const float *A, const float *B, float *C, int M, int N,
+                      int K) {
+    /* row-major, leading dimensions as stored: op(A) is (M, K), so A is (M, K) or (K, M) */
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 1.0f /* add onto C */, C, N);
+}
+#endif
 
 const char *nn_gemm_path_name(nn_gemm_path path) {
     return (unsigned)path < COUNT(path_names) ? path_names[path] : "?";
@@ -77,6 +88,11 @@ static const gemm_kernel *kernel_of(nn_gemm_path path) {
 
 bool nn_gemm_path_supported(nn_gemm_path path) {
     if (path == NN_GEMM_AUTO || path == NN_GEMM_REFERENCE || path == NN_GEMM_PLAIN) return true;
+#ifdef NN_HAVE_CBLAS
+    if (path == NN_GEMM_BLAS) return true;
+#else
+    if (path == NN_GEMM_BLAS) return false;
+#endif
     const gemm_kernel *k = kernel_of(path);
     if (!k || !k->micro) return false; /* not compiled into this build */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -91,16 +107,18 @@ bool nn_gemm_path_supported(nn_gemm_path path) {
 #endif
 }
 
-/* The fastest supported, or $NN_GEMM when it names one this machine runs. */
+/* The fastest supported (the system BLAS in a build that has it), or $NN_GEMM when it
+ * names one this machine runs. */
 static nn_gemm_path resolve_auto(void) {
     const char *env = getenv("NN_GEMM");
     if (env && *env) {
-        for (int p = NN_GEMM_REFERENCE; p <= NN_GEMM_AVX512; p++)
+        for (int p = NN_GEMM_REFERENCE; p <= NN_GEMM_BLAS; p++)
             if (strcmp(env, path_names[p]) == 0 && nn_gemm_path_supported((nn_gemm_path)p))
                 return (nn_gemm_path)p;
         fprintf(stderr, "libnn: NN_GEMM=%s is not a path this machine runs (ref, plain, sse, "
-                "avx2, avx512); using the fastest\n", env);
+                "avx2, avx512, blas); using the fastest\n", env);
     }
+    if (nn_gemm_path_supported(NN_GEMM_BLAS)) return NN_GEMM_BLAS;
     for (int p = NN_GEMM_AVX512; p > NN_GEMM_PLAIN; p--)
         if (nn_gemm_path_supported((nn_gemm_path)p)) return (nn_gemm_path)p;
     return NN_GEMM_PLAIN;
@@ -269,6 +287,12 @@ static void gemm_reference(bool ta, bool tb, const float *A, const float *B, flo
 void nn_gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
                  int N, int K, int threads) {
     if (M <= 0 || N <= 0 || K <= 0) return;
+#ifdef NN_HAVE_CBLAS
+    if (path == NN_GEMM_BLAS) {
+        gemm_blas(ta, tb, A, B, C, M, N, K);
+        return;
+    }
+#endif
     const gemm_kernel *kr = kernel_of((nn_gemm_path)path);
     if (!kr || !kr->micro) {
         gemm_reference(ta, tb, A, B, C, M, N, K);
@@ -336,6 +360,9 @@ static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int
     if (M <= 0 || N <= 0 || K <= 0) return;
     nn_gemm_path path = nn_gemm_path_in_use();
     if (path == NN_GEMM_REFERENCE) gemm_reference(ta, tb, A, B, C, M, N, K);
+#ifdef NN_HAVE_CBLAS
+    else if (path == NN_GEMM_BLAS) gemm_blas(ta, tb, A, B, C, M, N, K);
+#endif
     else if (M <= FEW_ROWS || (long)M * N * K <= TINY_FLOPS)
         gemm_few_rows(ta, tb, A, B, C, M, N, K);
 #ifdef NN_GEMM_HAVE_SMALL_K

@@ -28,6 +28,7 @@ typedef enum {
     NN_GEMM_SSE,
     NN_GEMM_AVX2,    /* AVX2 + FMA */
     NN_GEMM_AVX512,
+    NN_GEMM_BLAS,    /* the system BLAS's cblas_sgemm: only in a `make BLAS=openblas` build */
 } nn_gemm_path;
 
 /* Choose the path for later products; -1 (and an error) when this CPU or build cannot run
@@ -36,7 +37,8 @@ int nn_set_gemm_path(nn_gemm_path path);
 /* The path products take now (never NN_GEMM_AUTO), and whether this machine can run one. */
 nn_gemm_path nn_gemm_path_in_use(void);
 bool nn_gemm_path_supported(nn_gemm_path path);
-const char *nn_gemm_path_name(nn_gemm_path path); /* "ref", "plain", "sse", "avx2", "avx512" */
+/* "ref", "plain", "sse", "avx2", "avx512", "blas" */
+const char *nn_gemm_path_name(nn_gemm_path path);
 
 /* Shorthand like nn_set_attention_reference: true selects the reference loops, false the
  * fastest path; returns whether the reference was selected before. */
