@@ -262,14 +262,15 @@ int main(int argc, char **argv) {
         NN_OPT_INT("--train", &n_train, 100, 59500,
                    "CNN: training pictures (640 with --quick, 59500 with --full)"),
         NN_OPT_FLOAT("--lr", &lr, 1e-6, 1,
-                     "starting learning rate, cosine to 0 (CNN Adam 0.003, GPT AdamW 0.002)"),
+                     "starting learning rate, cosine to 0 (CNN Adam 0.003; with --model gpt "
+                     "AdamW 0.002 unless given)"),
         NN_OPT_FLOAT("--dropout", &dropout, 0, 0.9,
                      "CNN dropout (0: with dropout the ranks draw their own masks)"),
         NN_OPT_STR("--data", &data_dir, "DIR",
                    "the Fashion-MNIST folder (none: $NN_FASHION_MNIST_DIR, else "
                    NN_FASHION_MNIST_DIR ")"),
         NN_OPT_INT("--fail-rank", &fail_rank, 0, 1023,
-                   "make rank R fail at step 3, to see the whole job end (not hang)"),
+                   "make rank N fail at step 3, to see the whole job end (not hang)"),
     };
     const int nopts = NN_COUNTOF(opts);
     /* The options first, before MPI starts: --help and a usage error exit at once (under
@@ -309,7 +310,7 @@ int main(int argc, char **argv) {
     say("processes: %d (%s), %d thread%s each; seed %llu, mode %s\n", size,
         nn_dist_available() ? "Open MPI" : "built without MPI: one process", threads,
         threads > 1 ? "s" : "", (unsigned long long)seed,
-        quick ? "--quick" : full ? "--full" : "default (--full for the documented numbers)");
+        quick ? "--quick" : full ? "--full" : "default (the docs' table; --full: more data)");
 
     /* ---- the same model and the same data on every rank ---- */
     trainee w = {.gpt = gpt, .B = B};
