@@ -56,27 +56,34 @@ static const int shapes[][3] = {
     {2, 2049, 3},  {145, 300, 40}, {7, 129, 257}, {141, 260, 9}, {150, 257, 200},
 };
 
-static void run_shapes(nn_gemm_path path, int threads) {
-    nn_rng rng;
-    nn_rng_seed(&rng, 11);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+/* Each (M, N, K) of sizes in all four layouts, C accumulating onto non-zero content, against
+ * the plain sums: on `path` with `threads` (nn_gemm_run), or through the library's entry point
+ * nn_sgemm when path is NN_GEMM_AUTO (which then takes whatever path is set). */
+static void check_sizes(const int (*sizes)[3], size_t n, nn_rng *rng, nn_gemm_path path,
+                        int threads, const char *what) {
+    for (size_t s = 0; s < n; s++) {
+        int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
         float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
         float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
-        fill(A, (size_t)M * K, &rng);
-        fill(B, (size_t)K * N, &rng);
-        fill(C0, (size_t)M * N, &rng); /* C accumulates onto non-zero content */
+        fill(A, (size_t)M * K, rng);
+        fill(B, (size_t)K * N, rng);
+        fill(C0, (size_t)M * N, rng);
         for (int layout = 0; layout < 4; layout++) {
             bool ta = layout & 1, tb = layout & 2;
             memcpy(C, C0, sizeof(float) * M * N);
-            nn_gemm_run(path, ta, tb, A, B, C, M, N, K, threads);
-            check_product(C, C0, A, B, ta, tb, M, N, K, nn_gemm_path_name(path));
+            if (path == NN_GEMM_AUTO) nn_sgemm(ta, tb, M, N, K, A, B, C);
+            else nn_gemm_run(path, ta, tb, A, B, C, M, N, K, threads);
+            check_product(C, C0, A, B, ta, tb, M, N, K, what);
         }
-        free(A);
-        free(B);
-        free(C0);
-        free(C);
+        free(A), free(B), free(C0), free(C);
     }
+}
+
+static void run_shapes(nn_gemm_path path, int threads) {
+    nn_rng rng;
+    nn_rng_seed(&rng, 11);
+    check_sizes(shapes, sizeof shapes / sizeof shapes[0], &rng, path, threads,
+                nn_gemm_path_name(path));
 }
 
 /* Every micro-kernel this CPU runs, one thread. The ones it cannot run are skipped (and
@@ -125,32 +132,13 @@ static void test_threads_give_the_same_bits(void **state) {
 
 /* The public entry point on the chosen path, the small-shape path and automatic threads
  * included: a product above the thread threshold (2^24 multiply-adds) and small ones. */
-/* nn_sgemm on each (M, N, K) of sizes, in all four layouts, against the plain sums. */
-static void check_sgemm_sizes(const int (*sizes)[3], size_t n, nn_rng *rng, const char *what) {
-    for (size_t s = 0; s < n; s++) {
-        int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
-        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
-        float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
-        fill(A, (size_t)M * K, rng);
-        fill(B, (size_t)K * N, rng);
-        fill(C0, (size_t)M * N, rng);
-        for (int layout = 0; layout < 4; layout++) {
-            bool ta = layout & 1, tb = layout & 2;
-            memcpy(C, C0, sizeof(float) * M * N);
-            nn_sgemm(ta, tb, M, N, K, A, B, C);
-            check_product(C, C0, A, B, ta, tb, M, N, K, what);
-        }
-        free(A), free(B), free(C0), free(C);
-    }
-}
-
 static void test_sgemm_public(void **state) {
     (void)state;
     nn_rng rng;
     nn_rng_seed(&rng, 13);
     const int sizes[][3] = {{3, 4, 5}, {1, 33, 65}, {1, 128, 7}, {2, 9, 40}, {32, 128, 128},
                             {260, 257, 258}};
-    check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, "nn_sgemm");
+    check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0, "nn_sgemm");
     float one = 1.0f;
     nn_sgemm(false, false, 0, 5, 5, NULL, NULL, NULL); /* nothing to do: fine */
     nn_sgemm(false, false, 1, 1, 1, &one, &one, &one);
@@ -173,8 +161,8 @@ static void test_short_k_products(void **state) {
     for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
         if (!nn_gemm_path_supported(vector_paths[p])) continue;
         nn_set_gemm_path(vector_paths[p]);
-        check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng,
-                          nn_gemm_path_name(vector_paths[p]));
+        check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0,
+                    nn_gemm_path_name(vector_paths[p]));
     }
     nn_set_gemm_path(was);
 }
@@ -193,7 +181,7 @@ static void test_system_blas_matches_the_sums(void **state) {
     nn_rng rng;
     nn_rng_seed(&rng, 23);
     const int sizes[][3] = {{1, 33, 65}, {8, 784, 9}, {65, 33, 127}};
-    check_sgemm_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, "blas");
+    check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0, "blas");
     nn_set_gemm_path(was);
 }
 
