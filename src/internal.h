@@ -272,6 +272,10 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
 
+/* nn_arena_alloc without the zeroing, for scratch that its op writes in full before reading
+ * (saved values for backward, im2col's columns). Sanitizer builds fill it with NaN. */
+void *nn_arena_alloc_unzeroed(size_t bytes);
+
 /* nn_record for an op that writes EVERY element of its output: the output's memory is not
  * zeroed first (a pass over memory that the op then overwrites). An op that adds into its
  * output (a product through the GEMM, a scatter) must use nn_record. */

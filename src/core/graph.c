@@ -117,15 +117,19 @@ static void *arena_alloc(size_t bytes) {
     return p;
 }
 
-void *nn_arena_alloc(size_t bytes) {
-    void *p = arena_alloc(bytes);
+/* Out of memory is reported like misuse; if the handler returns, there is nothing to hand
+ * back, so the program stops. */
+static void *arena_or_fail(void *p, size_t bytes) {
     if (!p) {
         nn_fail("nn_arena_alloc", "use smaller batches or layers",
                 "out of memory: the step's arena cannot grow by %s", BYTES(bytes));
-        abort();   /* the handler returned, but there is no memory to hand back */
+        abort();
     }
     return p;
 }
+
+void *nn_arena_alloc(size_t bytes) { return arena_or_fail(arena_alloc(bytes), bytes); }
+void *nn_arena_alloc_unzeroed(size_t bytes) { return arena_or_fail(arena_alloc_raw(bytes), bytes); }
 
 /* What every clear does; `release` also frees the chunks. */
 static void reset(bool release) {

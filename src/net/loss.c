@@ -71,11 +71,12 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
                                NULL, &node);
     /* Saved for backward: the softmax (N*C floats), then a copy of the labels. */
-    float *probs = nn_arena_alloc(logits->size * sizeof(float) + (size_t)rows * sizeof(int));
+    float *probs = nn_arena_alloc_unzeroed(logits->size * sizeof(float) +
+                                           (size_t)rows * sizeof(int));
     memcpy(probs + logits->size, labels, (size_t)rows * sizeof(int));
     /* rows are independent: shared among the threads, each row's loss kept, then added up
      * in row order (the same sum whatever the number of threads) */
-    float *row_loss = nn_arena_alloc((size_t)rows * sizeof(float));
+    float *row_loss = nn_arena_alloc_unzeroed((size_t)rows * sizeof(float));
 #pragma omp parallel for schedule(static) if (logits->size > PARALLEL_MIN_ELEMENTS)
     for (int r = 0; r < rows; r++) {
         const float *z = logits->data + (size_t)r * cols;

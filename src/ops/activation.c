@@ -81,7 +81,7 @@ static void gelu_tanh_backward(nn_node *n) {
 }
 nn_tensor *nn_gelu_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_gelu_tanh", gelu_tanh_backward);
-    float *tanh_u = node ? nn_arena_alloc(len * sizeof(float)) : NULL;
+    float *tanh_u = node ? nn_arena_alloc_unzeroed(len * sizeof(float)) : NULL;
 #pragma omp parallel for schedule(static) if (len > PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < len; i++) {
         float xi = x[i], t = tanhf(GELU_K * (xi + GELU_C * xi * xi * xi));

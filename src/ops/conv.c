@@ -199,7 +199,7 @@ static void conv_forward_fast(const conv_geom *g, const float *x, const float *w
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P;
     bool direct = col_is_image(g);
     int nt = max_threads();
-    float *cols = direct ? NULL : nn_arena_alloc((size_t)nt * R * P * sizeof(float));
+    float *cols = direct ? NULL : nn_arena_alloc_unzeroed((size_t)nt * R * P * sizeof(float));
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         const float *col = x + n * xs;
