@@ -1,5 +1,6 @@
 /* src/net/loss.c — loss functions; each returns a scalar graph tensor. */
 #include "internal.h"
+#include "core/vmath.h"
 #include "nn/ops/elementwise.h"
 #include "nn/ops/reduce.h"
 #include "nn/net/loss.h"
@@ -82,8 +83,7 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
         const float *z = logits->data + (size_t)r * cols;
         float *p = probs + (size_t)r * cols;
         float m = nn_max_floats(z, (size_t)cols);
-        float s = 0.0f;
-        for (int c = 0; c < cols; c++) s += p[c] = expf(z[c] - m);
+        float s = nn_vexp_sum(z, m, p, (size_t)cols);   /* p = e^(z - m), s = its sum */
         for (int c = 0; c < cols; c++) p[c] /= s;
         row_loss[r] = logf(s) - (z[labels[r]] - m);
     }

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "nn/ops/elementwise.h"
 #include "ops/unary_op.h"
+#include "core/vmath.h"
 
 /* y = 1 / (1 + e^-x);  dy/dx = y (1 - y) */
 static void sigmoid_backward(nn_node *n) {
@@ -11,15 +12,7 @@ static void sigmoid_backward(nn_node *n) {
 }
 nn_tensor *nn_sigmoid(nn_tensor *in) {
     UNARY_FORWARD("nn_sigmoid", sigmoid_backward);
-    for (size_t i = 0; i < len; i++) {
-        /* e^-x overflows for very negative x; use e^x / (1 + e^x) there. */
-        if (x[i] >= 0.0f) {
-            y[i] = 1.0f / (1.0f + expf(-x[i]));
-        } else {
-            float e = expf(x[i]);
-            y[i] = e / (1.0f + e);
-        }
-    }
+    nn_vsigmoid(x, y, len);   /* 8 or 16 at a time (src/core/vmath.c) */
     return out;
 }
 
@@ -30,7 +23,7 @@ static void tanh_backward(nn_node *n) {
 }
 nn_tensor *nn_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_tanh", tanh_backward);
-    for (size_t i = 0; i < len; i++) y[i] = tanhf(x[i]);
+    nn_vtanh(x, y, len);
     return out;
 }
 
@@ -67,7 +60,7 @@ nn_tensor *nn_leaky_relu(nn_tensor *in, float slope) {
  * dy/dx = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) */
 #define GELU_K 0.7978845608f /* sqrt(2/pi) */
 #define GELU_C 0.044715f
-/* Forward keeps tanh(u) of every element (node->extra) for backward: tanhf is most of
+/* Forward keeps tanh(u) of every element (node->extra) for backward: tanh is most of
  * GELU's cost, and computing it once instead of twice gives the same numbers. */
 static void gelu_tanh_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
@@ -82,11 +75,20 @@ static void gelu_tanh_backward(nn_node *n) {
 nn_tensor *nn_gelu_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_gelu_tanh", gelu_tanh_backward);
     float *tanh_u = node ? nn_arena_alloc_unzeroed(len * sizeof(float)) : NULL;
+    /* in chunks that stay in L1: u, then tanh u for the whole chunk at once (nn_vtanh) */
+    enum { CHUNK = 512 };
+    size_t chunks = (len + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static) if (len > PARALLEL_MIN_ELEMENTS)
-    for (size_t i = 0; i < len; i++) {
-        float xi = x[i], t = tanhf(GELU_K * (xi + GELU_C * xi * xi * xi));
-        y[i] = 0.5f * xi * (1.0f + t);
-        if (tanh_u) tanh_u[i] = t;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t lo = c * CHUNK, n = len - lo < CHUNK ? len - lo : CHUNK;
+        float t[CHUNK];
+        for (size_t i = 0; i < n; i++) {
+            float xi = x[lo + i];
+            t[i] = GELU_K * (xi + GELU_C * xi * xi * xi);
+        }
+        nn_vtanh(t, t, n);
+        for (size_t i = 0; i < n; i++) y[lo + i] = 0.5f * x[lo + i] * (1.0f + t[i]);
+        if (tanh_u) memcpy(tanh_u + lo, t, n * sizeof(float));
     }
     if (node) node->extra = tanh_u;
     return out;

@@ -10,6 +10,7 @@
  *              it in place, so nothing is copied.
  */
 #include "internal.h"
+#include "core/vmath.h"
 #include "nn/ops/attention.h"
 
 typedef struct attn_dims {
@@ -37,8 +38,7 @@ static int last_key(const attn_dims *a, int i) { return a->causal ? i + a->Tk - 
  * get weight 0. seen >= 1, so a row always has a finite maximum. */
 static void softmax_row(float *s, int seen, int n) {
     float m = nn_max_floats(s, (size_t)seen);
-    float sum = 0.0f;
-    for (int j = 0; j < seen; j++) sum += s[j] = expf(s[j] - m);
+    float sum = nn_vexp_sum(s, m, s, (size_t)seen);   /* in place: s = e^(s - m) */
     for (int j = 0; j < seen; j++) s[j] /= sum;
     for (int j = seen; j < n; j++) s[j] = 0.0f;
 }

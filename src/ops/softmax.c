@@ -11,11 +11,16 @@
  */
 #include "internal.h"
 #include "nn/ops/softmax.h"
+#include "core/vmath.h"
 
 typedef enum { SOFTMAX, LOG_SOFTMAX } softmax_kind;
 
-/* The maximum m of one slice (NaN if any value is NaN) and s = sum_k e^(x_k - m). */
-static void slice_max_sum(const float *x, size_t n, size_t stride, float *m_out, float *s_out) {
+/* The maximum m of one slice (NaN if any value is NaN) and s = sum_k e^(x_k - m). Along the
+ * last axis (stride 1) e[k] = e^(x_k - m) is left in e, 16 at a time (src/core/vmath.c);
+ * along another axis the same sum one at a time, and e is not written. Either way the same
+ * bits: softmax along axis 0 equals softmax along the last axis of the permuted tensor. */
+static void slice_max_sum(const float *x, size_t n, size_t stride, float *e, float *m_out,
+                          float *s_out) {
     float m = x[0];
     if (stride == 1) m = nn_max_floats(x, n);   /* the usual case: softmax over the last axis */
     else for (size_t k = 1; k < n; k++) if (nn_beats(x[k * stride], m)) m = x[k * stride];
@@ -26,7 +31,8 @@ static void slice_max_sum(const float *x, size_t n, size_t stride, float *m_out,
         *s_out = 0.0f;
         return;
     }
-    for (size_t k = 0; k < n; k++) s += expf(x[k * stride] - m);
+    if (stride == 1) s = nn_vexp_sum(x, m, e, n);
+    else s = nn_vexp_sum_strided(x, stride, m, n);
     *m_out = m;
     *s_out = s;
 }
@@ -47,7 +53,7 @@ static void softmax_backward(nn_node *n) {
             } else {
                 for (size_t k = 0; k < v.n; k++) acc += g[base + k * st];
                 for (size_t k = 0; k < v.n; k++)
-                    gx[base + k * st] += g[base + k * st] - expf(y[base + k * st]) * acc;
+                    gx[base + k * st] += g[base + k * st] - nn_exp1(y[base + k * st]) * acc;
             }
         }
 }
@@ -69,11 +75,15 @@ static nn_tensor *softmax_along(const char *op, softmax_kind kind, nn_tensor *x,
             const float *xs = x->data + base;
             float *ys = out->data + base;
             float m, s;
-            slice_max_sum(xs, v.n, st, &m, &s);
+            slice_max_sum(xs, v.n, st, ys, &m, &s);   /* stride 1: ys = e^(x - m) */
             float log_s = logf(s);
-            for (size_t k = 0; k < v.n; k++) {
-                float shifted = xs[k * st] - m;
-                ys[k * st] = kind == SOFTMAX ? expf(shifted) / s : shifted - log_s;
+            if (kind == SOFTMAX && st == 1 && !isinf(m)) {   /* e^(x - m) is there */
+                for (size_t k = 0; k < v.n; k++) ys[k] /= s;
+            } else {
+                for (size_t k = 0; k < v.n; k++) {
+                    float shifted = xs[k * st] - m;
+                    ys[k * st] = kind == SOFTMAX ? nn_exp1(shifted) / s : shifted - log_s;
+                }
             }
         }
     return out;
@@ -101,7 +111,7 @@ static void logsumexp_backward(nn_node *n) {
             size_t base = o * v.n * v.inner + i, r = o * v.inner + i;
             if (y[r] == -INFINITY) continue;   /* all -inf: no gradient anywhere */
             for (size_t k = 0; k < v.n; k++)
-                gx[base + k * v.inner] += g[r] * expf(x[base + k * v.inner] - y[r]);
+                gx[base + k * v.inner] += g[r] * nn_exp1(x[base + k * v.inner] - y[r]);
         }
 }
 
@@ -117,10 +127,12 @@ nn_tensor *nn_logsumexp(nn_tensor *x, int axis, bool keepdim) {
     nn_tensor *out = nn_record("nn_logsumexp", logsumexp_backward, nd, shape, x, NULL, NULL, &node);
     if (node) node->i[0] = a;
     nn_axis_view v = nn_axis_view_of(x, a);
+    /* room for one slice's e^(x - m), which slice_max_sum leaves along the last axis */
+    float *e = v.inner == 1 ? nn_arena_alloc_unzeroed(v.n * sizeof(float)) : NULL;
     for (size_t o = 0; o < v.outer; o++)
         for (size_t i = 0; i < v.inner; i++) {
             float m, s;
-            slice_max_sum(x->data + o * v.n * v.inner + i, v.n, v.inner, &m, &s);
+            slice_max_sum(x->data + o * v.n * v.inner + i, v.n, v.inner, e, &m, &s);
             out->data[o * v.inner + i] = isinf(m) ? m : m + logf(s);
         }
     return out;
