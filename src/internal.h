@@ -225,6 +225,11 @@ void nn_kernel_matmul_tn(const float *A, const float *B, float *C, int M, int K,
 void nn_kernel_gemm_nn(const float *A, const float *B, float *C, int M, int K, int N);
 void nn_kernel_gemm_nt(const float *A, const float *B, float *C, int M, int K, int N);
 void nn_kernel_gemm_tn(const float *A, const float *B, float *C, int M, int K, int N);
+/* C (M,N) = bias + op(A) op(B) (layouts as nn_sgemm), C's old contents ignored and never
+ * read: bias is a row of N floats added to every row, or NULL for C = op(A) op(B). For
+ * outputs and gradients that are fresh memory: no zeroing pass before the product. */
+void nn_kernel_gemm_set(bool trans_a, bool trans_b, const float *A, const float *B, float *C,
+                        int M, int N, int K, const float *bias);
 /* C (M,N) += op(A) op(B) (layouts as nn_sgemm) on one path (an nn_gemm_path), exactly: no
  * small-shape shortcut; threads > 0 fixes the team, 0 decides by size. For tests, benches. */
 void nn_gemm_run(int path, bool trans_a, bool trans_b, const float *A, const float *B, float *C,

@@ -130,6 +130,92 @@ static void test_threads_give_the_same_bits(void **state) {
     }
 }
 
+/* C = bias + op(A) op(B) (nn_kernel_gemm_set, for fresh outputs): C's old contents (NaN
+ * here) never read, on every path the library can take (the reference, the few-rows and
+ * short-K paths, the packed kernels, with threads for the product above 2^24), each tile
+ * starting from the bias or from zero. */
+static void test_set_ignores_old_c(void **state) {
+    (void)state;
+    nn_rng rng;
+    nn_rng_seed(&rng, 13);
+    const int sizes[][3] = {{1, 7, 5},    {7, 33, 9},    {33, 65, 127}, {15, 300, 16},
+                            {145, 41, 200}, {257, 7, 33}, {300, 300, 200}};
+    const nn_gemm_path paths[] = {NN_GEMM_REFERENCE, NN_GEMM_PLAIN, NN_GEMM_SSE, NN_GEMM_AVX2,
+                                  NN_GEMM_AVX512, NN_GEMM_BLAS};
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        if (!nn_gemm_path_supported(paths[p])) continue;
+        nn_set_gemm_path(paths[p]);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+            float *C0 = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
+            float *bias = malloc(sizeof(float) * N);
+            fill(A, (size_t)M * K, &rng);
+            fill(B, (size_t)K * N, &rng);
+            fill(bias, (size_t)N, &rng);
+            for (int layout = 0; layout < 8; layout++) {
+                bool ta = layout & 1, tb = layout & 2, with_bias = layout & 4;
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) C0[(size_t)i * N + j] = with_bias ? bias[j] : 0.0f;
+                for (size_t i = 0; i < (size_t)M * N; i++) C[i] = NAN;
+                nn_kernel_gemm_set(ta, tb, A, B, C, M, N, K, with_bias ? bias : NULL);
+                check_product(C, C0, A, B, ta, tb, M, N, K, nn_gemm_path_name(paths[p]));
+            }
+            free(A), free(B), free(C0), free(C), free(bias);
+        }
+    }
+    nn_set_gemm_path(NN_GEMM_AUTO);
+}
+
+/* nn_linear(x, W, b) against nn_add(nn_matmul(x, W), b): values and all three gradients,
+ * K past the cache block (the bias then joins the sum at another point: float rounding
+ * apart), (B, T, K) inputs; and its refusals. */
+static void test_linear_op_matches_matmul_add(void **state) {
+    (void)state;
+    const int cases[][4] = {{1, 37, 300, 45}, {3, 9, 20, 17}, {1, 2048, 64, 70}};   /* B M K N */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int *d = cases[c];
+        float *got[2][4];
+        size_t sizes[4];
+        for (int fused = 0; fused < 2; fused++) {
+            nn_seed(9);
+            nn_tensor *x = d[0] == 1 ? nn_rand_uniform(-1, 1, NN_SHAPE(d[1], d[2]))
+                                     : nn_rand_uniform(-1, 1, NN_SHAPE(d[0], d[1], d[2]));
+            nn_tensor *w = nn_rand_uniform(-1, 1, NN_SHAPE(d[2], d[3]));
+            nn_tensor *b = nn_rand_uniform(-1, 1, NN_SHAPE(d[3]));
+            nn_tensor *t[3] = {nn_requires_grad(x), nn_requires_grad(w), nn_requires_grad(b)};
+            nn_tensor *y = fused ? nn_linear(x, w, b) : nn_add(nn_matmul(x, w), b);
+            nn_tensor *weights = nn_rand_uniform(-1, 1, y->ndim, y->shape);
+            nn_backward(nn_sum(nn_mul(y, weights)));
+            const float *src[4] = {y->data, x->grad, w->grad, b->grad};
+            size_t n[4] = {y->size, x->size, w->size, b->size};
+            for (int k = 0; k < 4; k++) {
+                sizes[k] = n[k];
+                got[fused][k] = malloc(sizeof(float) * n[k]);
+                memcpy(got[fused][k], src[k], sizeof(float) * n[k]);
+            }
+            for (int k = 0; k < 3; k++) nn_tensor_free(t[k]);
+            nn_tensor_free(weights);
+            nn_graph_clear();
+        }
+        for (int k = 0; k < 4; k++) {
+            assert_floats_near(got[0][k], got[1][k], sizes[k], 1e-4f * (k == 0 ? 1 : 20));
+            free(got[0][k]);
+            free(got[1][k]);
+        }
+    }
+    nn_tensor *x = nn_zeros(NN_SHAPE(4, 3)), *w = nn_zeros(NN_SHAPE(3, 2));
+    nn_tensor *bad_w = nn_zeros(NN_SHAPE(4, 2)), *bad_b = nn_zeros(NN_SHAPE(3));
+    EXPECT_NN_ERROR(nn_linear(x, bad_w, NULL), "do not fit", "(4, 3)", "(4, 2)");
+    EXPECT_NN_ERROR(nn_linear(x, w, bad_b), "one number per output", "(3)");
+    EXPECT_NN_ERROR(nn_linear(NULL, w, NULL), "NULL");
+    nn_tensor *y = nn_linear(x, w, NULL);   /* no bias: x W */
+    assert_int_equal(y->shape[0], 4);
+    assert_int_equal(y->shape[1], 2);
+    nn_graph_clear();
+    nn_tensor_free(x), nn_tensor_free(w), nn_tensor_free(bad_w), nn_tensor_free(bad_b);
+}
+
 /* The public entry point on the chosen path, the small-shape path and automatic threads
  * included: a product above the thread threshold (2^24 multiply-adds) and small ones. */
 static void test_sgemm_public(void **state) {
@@ -267,6 +353,8 @@ int main(void) {
         NN_TEST(test_threads_give_the_same_bits),
         NN_TEST(test_sgemm_public),
         NN_TEST(test_short_k_products),
+        NN_TEST(test_set_ignores_old_c),
+        NN_TEST(test_linear_op_matches_matmul_add),
         NN_TEST(test_choosing_the_path),
         NN_TEST(test_matmul_op_on_both_paths),
     };

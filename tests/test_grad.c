@@ -107,6 +107,19 @@ CHECK2(div_bcast, nn_div(in[0], in[1]), 0.5, 2, S(3, 4), S(4))
 CHECK2(matmul, nn_matmul(in[0], in[1]), -1, 1, S(3, 4), S(4, 5))
 CHECK2(matmul_batched, nn_matmul(in[0], in[1]), -1, 1, S(2, 3, 4), S(2, 4, 2))
 CHECK2(matmul_shared, nn_matmul(in[0], in[1]), -1, 1, S(2, 3, 4), S(4, 2))
+/* linear: x W + b in one op; 2-D and (B, T, K) inputs, with and without the bias */
+static nn_tensor *op_linear3(nn_tensor **in) { return nn_linear(in[0], in[1], in[2]); }
+static void check_linear(int ndim, const int *xshape, int K, int N, bool bias) {
+    nn_tensor *in[3] = {input(-1, 1, ndim, xshape), input(-1, 1, NN_SHAPE(K, N)),
+                        bias ? input(-1, 1, NN_SHAPE(N)) : NULL};
+    check(op_linear3, in, bias ? 3 : 2);
+}
+static void test_grad_linear_op(void **state) {
+    (void)state;
+    check_linear(NN_SHAPE(3, 4), 4, 5, true);
+    check_linear(NN_SHAPE(2, 3, 4), 4, 2, true);
+    check_linear(NN_SHAPE(5, 3), 3, 7, false);
+}
 CHECK2(mse, nn_mse_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
 CHECK2(mae, nn_mae_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
 CHECK2(bce_with_logits, nn_bce_with_logits_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
@@ -199,7 +212,8 @@ int main(void) {
         NN_TEST(test_grad_sub_scalar_tensor), NN_TEST(test_grad_sub), NN_TEST(test_grad_mul),
         NN_TEST(test_grad_mul_bcast), NN_TEST(test_grad_div), NN_TEST(test_grad_div_bcast),
         NN_TEST(test_grad_matmul), NN_TEST(test_grad_matmul_batched),
-        NN_TEST(test_grad_matmul_shared), NN_TEST(test_grad_mse), NN_TEST(test_grad_mae),
+        NN_TEST(test_grad_matmul_shared), NN_TEST(test_grad_linear_op),
+        NN_TEST(test_grad_mse), NN_TEST(test_grad_mae),
         NN_TEST(test_grad_bce_with_logits), NN_TEST(test_grad_cross_entropy),
         NN_TEST(test_grad_linear_input), NN_TEST(test_grad_penalties),
         NN_TEST(test_gradcheck_catches_wrong_backward),

@@ -424,7 +424,7 @@ static void test_forgotten_zero_grad_warns_once(void **state) {
     }
     char *text = capture_end(&c);
     assert_int_equal(count_of(text, "nn warning"), 1);
-    assert_non_null(strstr(text, "nn warning: nn_backward adds to the gradient of 'output.b', "
+    assert_non_null(strstr(text, "nn warning: nn_backward adds to the gradient of 'output.W', "
                                  "which still holds the gradient that nn_optim_step used: the "
                                  "gradients pile up step after step"));
     assert_non_null(strstr(text, "hint: call nn_model_zero_grad(model) before each nn_backward"));

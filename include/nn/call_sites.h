@@ -92,6 +92,7 @@
 
 /* ops/matmul.h */
 #define nn_matmul(...) NN_AT(nn_matmul(__VA_ARGS__))
+#define nn_linear(...) NN_AT(nn_linear(__VA_ARGS__))
 #define nn_sgemm(...) NN_AT(nn_sgemm(__VA_ARGS__))
 #define nn_set_gemm_path(...) NN_AT(nn_set_gemm_path(__VA_ARGS__))
 #define nn_set_matmul_reference(...) NN_AT(nn_set_matmul_reference(__VA_ARGS__))

@@ -162,10 +162,31 @@ bool nn_is_matmul_reference(void) { return nn_gemm_path_in_use() == NN_GEMM_REFE
 static int min_int(int a, int b) { return a < b ? a : b; }
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+/* How C starts: added to (C += A B), or overwritten (C = A B, or C = bias + A B with the
+ * row vector bias added to every row). An overwritten C is never read before the GEMM
+ * writes it: a fresh output needs no zeroing pass of its own. */
+typedef struct {
+    bool set;            /* false: C += op(A) op(B) */
+    const float *bias;   /* with set: NULL (zeros) or N floats, indexed by C's column */
+} gemm_start;
+
+static const gemm_start GEMM_ADD = {false, NULL};
+
+/* C's rows [0, mr) x columns [0, nr) (row stride ldc) set to the bias, or to zero. */
+static void start_tile(float *c, size_t ldc, int mr, int nr, const float *bias) {
+    for (int r = 0; r < mr; r++) {
+        if (bias) memcpy(c + (size_t)r * ldc, bias, (size_t)nr * sizeof(float));
+        else memset(c + (size_t)r * ldc, 0, (size_t)nr * sizeof(float));
+    }
+}
+
 /* The five loops of the picture above, on one thread. pack_a false: the micro-kernel reads A
- * in place (only an edge panel of fewer than MR rows is packed, for its zero rows). */
+ * in place (only an edge panel of fewer than MR rows is packed, for its zero rows). With
+ * start.set, each tile of C is set just before its first rank-KC update (pc = 0), while it
+ * is in the cache anyway. */
 static void gemm_blocked(const gemm_kernel *kr, gemm_view A, gemm_view B, float *C, size_t ldc,
-                         int M, int N, int K, float *Ap, float *Bp, bool pack_a) {
+                         int M, int N, int K, float *Ap, float *Bp, bool pack_a,
+                         gemm_start start) {
     const int MR = kr->MR, NR = kr->NR;
     for (int jc = 0; jc < N; jc += kr->NC) {
         int nc = min_int(kr->NC, N - jc), nb = (nc + NR - 1) / NR;
@@ -190,6 +211,9 @@ static void gemm_blocked(const gemm_kernel *kr, gemm_view A, gemm_view B, float 
                     for (int ir = 0; ir < mb; ir++) {
                         float *cr = c + (size_t)ir * MR * ldc;
                         int mr = min_int(MR, mc - ir * MR);
+                        if (start.set && pc == 0)
+                            start_tile(cr, ldc, mr, nr,
+                                       start.bias ? start.bias + jc + jr * NR : NULL);
                         if (pack_a)
                             kr->micro(kc, Ap + (size_t)ir * MR * kc, b, cr, ldc, mr, nr);
                         else if (ir < full)
@@ -220,7 +244,7 @@ static int team_size(int threads, long flops) {
 }
 
 static void gemm_packed(const gemm_kernel *kr, gemm_view A, gemm_view B, float *C, int M,
-                        int N, int K, int threads) {
+                        int N, int K, int threads, gemm_start start) {
     /* Threads: cut C along its longer side into one strip per thread (whole tiles: MR rows
      * or NR columns), and run the five loops on each strip independently, each thread with
      * its own packing buffers. A strip needs all of the other operand, which each thread then
@@ -246,7 +270,7 @@ static void gemm_packed(const gemm_kernel *kr, gemm_view A, gemm_view B, float *
     }
     bool pack_a = !kr->micro_strided || N > PACK_A_MIN_PANELS * kr->NR;
     if (parts == 1) {
-        gemm_blocked(kr, A, B, C, (size_t)N, M, N, K, buf, buf + na, pack_a);
+        gemm_blocked(kr, A, B, C, (size_t)N, M, N, K, buf, buf + na, pack_a, start);
     } else {
 #pragma omp parallel for num_threads(parts) schedule(static)
         for (int t = 0; t < parts; t++) {
@@ -255,10 +279,12 @@ static void gemm_packed(const gemm_kernel *kr, gemm_view A, gemm_view B, float *
             if (by_rows) { /* rows lo .. hi of op(A) and of C */
                 gemm_view At = {A.p + (size_t)lo * A.rs, A.rs, A.cs};
                 gemm_blocked(kr, At, B, C + (size_t)lo * N, (size_t)N, hi - lo, N, K, Ap, Bp,
-                             pack_a);
+                             pack_a, start);
             } else {       /* columns lo .. hi of op(B) and of C */
                 gemm_view Bt = {B.p + (size_t)lo * B.cs, B.rs, B.cs};
-                gemm_blocked(kr, A, Bt, C + lo, (size_t)N, M, hi - lo, K, Ap, Bp, pack_a);
+                gemm_start part = start;   /* the bias of columns lo .. hi */
+                if (part.bias) part.bias += lo;
+                gemm_blocked(kr, A, Bt, C + lo, (size_t)N, M, hi - lo, K, Ap, Bp, pack_a, part);
             }
         }
     }
@@ -284,24 +310,33 @@ static void gemm_reference(bool ta, bool tb, const float *A, const float *B, flo
 /* One product on the given path (an nn_gemm_path), exactly: no small-shape path, and
  * threads > 0 fixes the team size (0: decide by size). tests/test_gemm.c and
  * bench/bench_gemm.c call it directly; the library goes through gemm() below. */
-void nn_gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
-                 int N, int K, int threads) {
-    if (M <= 0 || N <= 0 || K <= 0) return;
-#ifdef NN_HAVE_CBLAS
-    if (path == NN_GEMM_BLAS) {
-        gemm_blas(ta, tb, A, B, C, M, N, K);
-        return;
-    }
-#endif
+/* C set to the bias rows (or zeros) in one pass: for the paths that can only add. */
+static void start_all(float *C, int M, int N, gemm_start start) {
+    if (start.set) start_tile(C, (size_t)N, M, N, start.bias);
+}
+
+static void gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
+                     int N, int K, int threads, gemm_start start) {
     const gemm_kernel *kr = kernel_of((nn_gemm_path)path);
-    if (!kr || !kr->micro) {
-        gemm_reference(ta, tb, A, B, C, M, N, K);
+    if (path == NN_GEMM_BLAS || !kr || !kr->micro) {
+        start_all(C, M, N, start);
+#ifdef NN_HAVE_CBLAS
+        if (path == NN_GEMM_BLAS) gemm_blas(ta, tb, A, B, C, M, N, K);
+        else
+#endif
+            gemm_reference(ta, tb, A, B, C, M, N, K);
         return;
     }
     /* op(A)(i,k) = A[i*K + k], or A[k*M + i] for A^T; op(B)(k,j) = B[k*N + j], or B[j*K + k] */
     gemm_view a = ta ? (gemm_view){A, 1, (size_t)M} : (gemm_view){A, (size_t)K, 1};
     gemm_view b = tb ? (gemm_view){B, 1, (size_t)K} : (gemm_view){B, (size_t)N, 1};
-    gemm_packed(kr, a, b, C, M, N, K, threads);
+    gemm_packed(kr, a, b, C, M, N, K, threads, start);
+}
+
+void nn_gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
+                 int N, int K, int threads) {
+    if (M <= 0 || N <= 0 || K <= 0) return;
+    gemm_run(path, ta, tb, A, B, C, M, N, K, threads, GEMM_ADD);
 }
 
 /* ---- the small-shape path ------------------------------------------------------------------ */
@@ -356,30 +391,45 @@ static bool use_small_k(nn_gemm_path path, bool tb, int M, int N, int K) {
 
 /* The one entry point: every product in the library comes through here. */
 static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int M, int N,
-                 int K) {
-    if (M <= 0 || N <= 0 || K <= 0) return;
+                 int K, gemm_start start) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* C += nothing; C = bias + nothing */
+        start_all(C, M, N, start);
+        return;
+    }
     nn_gemm_path path = nn_gemm_path_in_use();
-    if (path == NN_GEMM_REFERENCE) gemm_reference(ta, tb, A, B, C, M, N, K);
-#ifdef NN_HAVE_CBLAS
-    else if (path == NN_GEMM_BLAS) gemm_blas(ta, tb, A, B, C, M, N, K);
-#endif
-    else if (M <= FEW_ROWS || (long)M * N * K <= TINY_FLOPS)
-        gemm_few_rows(ta, tb, A, B, C, M, N, K);
+    bool packed = path != NN_GEMM_REFERENCE && path != NN_GEMM_BLAS &&
+                  M > FEW_ROWS && (long)M * N * K > TINY_FLOPS;
 #ifdef NN_GEMM_HAVE_SMALL_K
-    else if (use_small_k(path, tb, M, N, K))
-        nn_gemm_small_k_avx2(ta, A, B, C, M, N, K);
+    bool small_k = packed && use_small_k(path, tb, M, N, K);
+#else
+    bool small_k = false;
 #endif
-    else nn_gemm_run(path, ta, tb, A, B, C, M, N, K, 0);
+    if (packed && !small_k) {   /* sets C tile by tile */
+        gemm_run(path, ta, tb, A, B, C, M, N, K, 0, start);
+        return;
+    }
+    start_all(C, M, N, start);   /* the other paths add onto C */
+    if (path == NN_GEMM_REFERENCE || path == NN_GEMM_BLAS)
+        gemm_run(path, ta, tb, A, B, C, M, N, K, 0, GEMM_ADD);
+#ifdef NN_GEMM_HAVE_SMALL_K
+    else if (small_k) nn_gemm_small_k_avx2(ta, A, B, C, M, N, K);
+#endif
+    else gemm_few_rows(ta, tb, A, B, C, M, N, K);
 }
 
 void nn_kernel_gemm_nn(const float *A, const float *B, float *C, int M, int K, int N) {
-    gemm(false, false, A, B, C, M, N, K);
+    gemm(false, false, A, B, C, M, N, K, GEMM_ADD);
 }
 void nn_kernel_gemm_nt(const float *A, const float *B, float *C, int M, int K, int N) {
-    gemm(false, true, A, B, C, M, N, K);
+    gemm(false, true, A, B, C, M, N, K, GEMM_ADD);
 }
 void nn_kernel_gemm_tn(const float *A, const float *B, float *C, int M, int K, int N) {
-    gemm(true, false, A, B, C, M, N, K);
+    gemm(true, false, A, B, C, M, N, K, GEMM_ADD);
+}
+void nn_kernel_gemm_set(bool ta, bool tb, const float *A, const float *B, float *C, int M,
+                        int N, int K, const float *bias) {
+    gemm(ta, tb, A, B, C, M, N, K, (gemm_start){true, bias});
 }
 
 void nn_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, const float *B,
@@ -395,5 +445,5 @@ void nn_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float *A, c
                 "A = %p, B = %p, C = %p", (const void *)A, (const void *)B, (void *)C);
         return;
     }
-    gemm(trans_a, trans_b, A, B, C, M, N, K);
+    gemm(trans_a, trans_b, A, B, C, M, N, K, GEMM_ADD);
 }

@@ -46,5 +46,5 @@ nn_tensor *nn_linear_layer_forward(const nn_linear_layer *layer, nn_tensor *x) {
                 layer->in);
         return NULL;
     }
-    return nn_add(nn_matmul(x, layer->W), layer->b);
+    return nn_linear(x, layer->W, layer->b);   /* x W + b, one op (src/ops/matmul.c) */
 }

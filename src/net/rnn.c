@@ -163,7 +163,7 @@ nn_tensor *nn_rnn_layer_forward(const nn_rnn_layer *layer, nn_tensor *x,
     if (!start_state(layer, "nn_rnn_layer_forward", start, B, &s)) return NULL;
 
     /* the input part of every step at once: (B, T, in) @ (in, G*H) + b -> (B, T, G*H) */
-    nn_tensor *xg = nn_add(nn_matmul(x, layer->Wx), layer->b);
+    nn_tensor *xg = nn_linear(x, layer->Wx, layer->b);
     nn_tensor **hs = nn_arena_alloc((size_t)T * sizeof *hs);   /* each step's h (B, H) */
     for (int t = 0; t < T; t++) {
         /* step t's part, xg[:, t, :]: (B, 1, G*H) -> (B, G*H) */
@@ -188,7 +188,7 @@ nn_tensor *nn_rnn_layer_step(const nn_rnn_layer *layer, nn_tensor *x, const nn_r
     }
     nn_rnn_state s;
     if (!start_state(layer, "nn_rnn_layer_step", in, x->shape[0], &s)) return NULL;
-    s = cell_step(layer, nn_add(nn_matmul(x, layer->Wx), layer->b), s);   /* xg (B, G*H) */
+    s = cell_step(layer, nn_linear(x, layer->Wx, layer->b), s);   /* xg (B, G*H) */
     if (!s.h) return NULL;
     if (out) *out = s;
     return s.h;

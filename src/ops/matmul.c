@@ -6,6 +6,11 @@
  *
  * Forward  C = A B.   Backward  dA += dC B^T,   dB += A^T dC.
  *
+ * nn_linear(x, W, b) = x W + b in one op: the GEMM starts each tile of the output from the
+ * bias (nn_kernel_gemm_set), so the product's output is written once, where x W then + b
+ * would write it, read it and write a second tensor of the same size (for a char model's
+ * head, 2048 x 2502 floats each way, forward and backward).
+ *
  * All three products run on the blocked GEMM (src/core/gemm.c): forward on nn_kernel_gemm_nn,
  * backward's dC B^T on _nt and A^T dC on _tn, which read the transposed operand in place (the
  * GEMM's packing absorbs the layout, so nothing is copied). The plain loops
@@ -62,8 +67,8 @@ nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b) {
     int nd = a->ndim;
     if (nd == 2) { shape[0] = d.M; shape[1] = d.N; }
     else { shape[0] = a->shape[0]; shape[1] = a->shape[1]; shape[2] = d.N; }
-    nn_node *node;
-    nn_tensor *out = nn_record("nn_matmul", matmul_backward, nd, shape, a, b, NULL, &node);
+    nn_node *node;   /* the GEMM sets every element (C = A B): no zeroing first */
+    nn_tensor *out = nn_record_filled("nn_matmul", matmul_backward, nd, shape, a, b, NULL, &node);
     if (node) {
         matmul_dims *saved = nn_arena_alloc(sizeof *saved);
         *saved = d;
@@ -71,6 +76,54 @@ nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b) {
     }
     size_t sa = (size_t)d.M * d.K, sb = (size_t)d.K * d.N, sc = (size_t)d.M * d.N;
     for (int t = 0; t < d.batch; t++)
-        nn_kernel_gemm_nn(a->data + t * sa, b->data + t * sb, out->data + t * sc, d.M, d.K, d.N);
+        nn_kernel_gemm_set(false, false, a->data + t * sa, b->data + t * sb, out->data + t * sc,
+                           d.M, d.N, d.K, NULL);
     return out;
+}
+
+/* ---- linear: y = x W + b -------------------------------------------------------------------
+ *   x (..., K) seen as (M, K), W (K, N), b (N) -> y (..., N)
+ *   dx += dy W^T,   dW += x^T dy,   db += the column sums of dy (one per output) */
+static void linear_backward(nn_node *n) {
+    nn_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
+    int N = w->shape[1], K = w->shape[0], M = (int)(x->size / (size_t)K);
+    const float *g = n->out->grad;
+    if (WANTS_GRAD(x)) nn_kernel_gemm_nt(g, w->data, x->grad, M, N, K);   /* (M,N) @ (N,K) */
+    if (WANTS_GRAD(w)) nn_kernel_gemm_tn(x->data, g, w->grad, K, M, N);   /* (K,M) @ (M,N) */
+    if (WANTS_GRAD(b)) {
+        float *restrict gb = b->grad;
+        for (int r = 0; r < M; r++) {   /* row by row: each row's N sums vectorise */
+            const float *restrict gr = g + (size_t)r * N;
+            for (int j = 0; j < N; j++) gb[j] += gr[j];
+        }
+    }
+}
+
+nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b) {
+    NN_REQUIRE(x, "nn_linear");
+    NN_REQUIRE(w, "nn_linear");
+    if (!nn_require_live(b, "nn_linear", "b")) return NULL;
+    if (w->ndim != 2 || x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[0]) {
+        nn_fail("nn_linear", "x is (..., K) with one sample per row, W is (K, N)",
+                "x %s and W %s do not fit", SHAPE(x), SHAPE(w));
+        return NULL;
+    }
+    int K = w->shape[0], N = w->shape[1];
+    if (b && (b->ndim != 1 || b->shape[0] != N)) {
+        nn_fail("nn_linear", "the bias b has one number per output: shape (N), or NULL",
+                "b %s for W %s (N = %d)", SHAPE(b), SHAPE(w), N);
+        return NULL;
+    }
+    if (x->size / (size_t)K > INT32_MAX) {
+        nn_fail("nn_linear", "at most 2^31 - 1 rows", "x %s has too many rows", SHAPE(x));
+        return NULL;
+    }
+    int shape[NN_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof(int) * (size_t)x->ndim);
+    shape[x->ndim - 1] = N;
+    /* the GEMM sets every element, from the bias: no zeroing first */
+    nn_tensor *y = nn_record_filled("nn_linear", linear_backward, x->ndim, shape, x, w, b, NULL);
+    nn_kernel_gemm_set(false, false, x->data, w->data, y->data, (int)(x->size / (size_t)K), N,
+                       K, b ? b->data : NULL);
+    return y;
 }

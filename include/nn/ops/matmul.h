@@ -9,6 +9,12 @@
  * Backward: dA += dC @ B^T,  dB += A^T @ dC. */
 nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b);
 
+/* A linear layer's y = x W + b in one op: x (..., K), W (K, N), b (N) or NULL -> (..., N).
+ * The same as nn_add(nn_matmul(x, W), b) up to float rounding, without the intermediate
+ * x W (forward) and its gradient (backward). Backward: dx += dy W^T, dW += x^T dy,
+ * db += the sum of dy over all rows. */
+nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b);
+
 /* C (M,N) += op(A) @ op(B) on row-major float arrays, the GEMM that nn_matmul, linear layers,
  * convolution, attention and the RNNs all run on (src/core/gemm.c explains how it works).
  * op(A) is A stored (M,K), or with trans_a A^T of an A stored (K,M); op(B) is B stored (K,N),
