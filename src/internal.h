@@ -78,7 +78,18 @@ void nn_warn(const char *hint, const char *fmt, ...) __attribute__((format(print
  * finding a STEPPED gradient that is not zero marks it PILED (and warns once per model):
  * the last step's gradient is still there and this backward adds to it. nn_diagnose reports
  * PILED parameters. */
-enum { NN_GRAD_STEPPED = 1, NN_GRAD_PILED = 2 };
+enum { NN_GRAD_STEPPED = 1, NN_GRAD_PILED = 2, NN_GRAD_UNSET = 4 };
+
+/* Gradients of recorded tensors (src/core/graph.c, nn_backward): each starts a backward
+ * pass UNSET, its memory not yet written, and is zeroed just before the first backward that
+ * adds to it, or, for a node with sets_grads, written by that backward in full. Such a
+ * backward asks, for each input t it writes: true means "write every element of t->grad,
+ * do not add" (and t's gradient is then set, so a second write, e.g. x @ x, adds). */
+static inline bool nn_grad_take_unset(nn_tensor *t) {
+    bool unset = t->grad_state & NN_GRAD_UNSET;
+    t->grad_state &= (unsigned char)~NN_GRAD_UNSET;
+    return unset;
+}
 
 /* The index of the first NaN or infinity in v[0..n), or n when all are finite. One fast pass
  * (no branch per element) in the common all-finite case. */
@@ -230,6 +241,15 @@ void nn_kernel_gemm_tn(const float *A, const float *B, float *C, int M, int K, i
  * outputs and gradients that are fresh memory: no zeroing pass before the product. */
 void nn_kernel_gemm_set(bool trans_a, bool trans_b, const float *A, const float *B, float *C,
                         int M, int N, int K, const float *bias);
+/* C = op(A) op(B) when set, else C += op(A) op(B): for a backward that may write a gradient
+ * the first time (nn_grad_take_unset). */
+static inline void nn_kernel_gemm_any(bool set, bool trans_a, bool trans_b, const float *A,
+                                      const float *B, float *C, int M, int N, int K) {
+    if (set) nn_kernel_gemm_set(trans_a, trans_b, A, B, C, M, N, K, NULL);
+    else if (!trans_a && !trans_b) nn_kernel_gemm_nn(A, B, C, M, K, N);
+    else if (!trans_a) nn_kernel_gemm_nt(A, B, C, M, K, N);
+    else nn_kernel_gemm_tn(A, B, C, M, K, N);
+}
 /* C (M,N) += op(A) op(B) (layouts as nn_sgemm) on one path (an nn_gemm_path), exactly: no
  * small-shape shortcut; threads > 0 fixes the team, 0 decides by size. For tests, benches. */
 void nn_gemm_run(int path, bool trans_a, bool trans_b, const float *A, const float *B, float *C,

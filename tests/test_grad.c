@@ -120,6 +120,29 @@ static void test_grad_linear_op(void **state) {
     check_linear(NN_SHAPE(2, 3, 4), 4, 2, true);
     check_linear(NN_SHAPE(5, 3), 3, 7, false);
 }
+/* Backwards that write an intermediate gradient instead of adding to zeros (sets_grads:
+ * matmul, linear, cross-entropy): a chain of them, and one tensor used twice in a product
+ * (the first product sets its gradient, the second must add). */
+static const int chain_labels[4] = {2, 0, 1, 2};
+static nn_tensor *op_product_chain(nn_tensor **in) {
+    nn_tensor *h = nn_linear(nn_matmul(in[0], in[1]), in[2], NULL);   /* (4, 3) */
+    return nn_cross_entropy_loss(nn_matmul(h, nn_tanh(in[3])), chain_labels);
+}
+static void test_grad_product_chain(void **state) {
+    (void)state;
+    nn_tensor *in[4] = {input(-1, 1, NN_SHAPE(4, 5)), input(-1, 1, NN_SHAPE(5, 6)),
+                        input(-1, 1, NN_SHAPE(6, 3)), input(-1, 1, NN_SHAPE(3, 3))};
+    check(op_product_chain, in, 4);
+}
+static nn_tensor *op_square_of_intermediate(nn_tensor **in) {
+    nn_tensor *t = nn_tanh(in[0]);
+    return nn_matmul(t, t);   /* (3, 3) @ (3, 3) */
+}
+static void test_grad_square_of_intermediate(void **state) {
+    (void)state;
+    nn_tensor *in[1] = {input(-1, 1, NN_SHAPE(3, 3))};
+    check(op_square_of_intermediate, in, 1);
+}
 CHECK2(mse, nn_mse_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
 CHECK2(mae, nn_mae_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
 CHECK2(bce_with_logits, nn_bce_with_logits_loss(in[0], in[1]), -1, 1, S(4, 3), S(4, 3))
@@ -213,6 +236,7 @@ int main(void) {
         NN_TEST(test_grad_mul_bcast), NN_TEST(test_grad_div), NN_TEST(test_grad_div_bcast),
         NN_TEST(test_grad_matmul), NN_TEST(test_grad_matmul_batched),
         NN_TEST(test_grad_matmul_shared), NN_TEST(test_grad_linear_op),
+        NN_TEST(test_grad_product_chain), NN_TEST(test_grad_square_of_intermediate),
         NN_TEST(test_grad_mse), NN_TEST(test_grad_mae),
         NN_TEST(test_grad_bce_with_logits), NN_TEST(test_grad_cross_entropy),
         NN_TEST(test_grad_linear_input), NN_TEST(test_grad_penalties),

@@ -400,6 +400,12 @@ nn_tensor *nn_record_filled(const char *op, nn_backward_fn backward, int ndim, c
     return record(op, backward, ndim, shape, nin, in, 3, true, node_out);
 }
 
+/* A recorded tensor's gradient, still UNSET, zeroed: the next backward adds to it. */
+static void zero_grad_of(nn_tensor *t) {
+    if (t->grad) memset(t->grad, 0, t->size * sizeof(float));
+    t->grad_state &= (unsigned char)~NN_GRAD_UNSET;
+}
+
 static bool all_zero(const float *g, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (g[i] != 0.0f) return false;
@@ -462,20 +468,33 @@ void nn_backward(nn_tensor *loss) {
         return;
     }
     /* Intermediate gradients start from zero on every call, so calling backward twice adds
-     * the parameter gradients twice (accumulation happens in the leaves only). This is the
-     * only place they are zeroed (record() leaves them as the arena gave them), so every
-     * recorded tensor's is, even those recorded after the loss, which cannot feed it. */
+     * the parameter gradients twice (accumulation happens in the leaves only). record()
+     * leaves them as the arena gave them; here each is marked UNSET, and zeroed only when
+     * the first backward that reaches it would add to it. A node with sets_grads writes its
+     * inputs' gradients in full instead (nn_grad_take_unset): the char model's logits
+     * (2048 x 2502) then get their gradient written once, not zeroed and then added to. */
     check_growth();
-    for (nn_node *n = tape_tail; n; n = n->prev) memset(n->out->grad, 0, n->out->size * sizeof(float));
+    for (nn_node *n = tape_tail; n; n = n->prev) n->out->grad_state |= NN_GRAD_UNSET;
     if (!loss->node) { /* the loss is itself a leaf */
         loss->grad[0] += 1.0f;
-        return;
+    } else {
+        loss->grad[0] = 1.0f;
+        loss->grad_state &= (unsigned char)~NN_GRAD_UNSET;
     }
-    loss->grad[0] = 1.0f;
     for (nn_node *n = loss->node; n; n = n->prev) {
-        if (all_zero(n->out->grad, n->out->size)) continue;
-        for (int k = 0; k < n->nin; k++)
-            if (n->in[k] && (n->in[k]->grad_state & NN_GRAD_STEPPED)) check_stepped(n->in[k]);
+        /* no gradient reached this node's output (or only zeros): nothing to pass on */
+        if ((n->out->grad_state & NN_GRAD_UNSET) || all_zero(n->out->grad, n->out->size))
+            continue;
+        for (int k = 0; k < n->nin; k++) {
+            nn_tensor *t = n->in[k];
+            if (!t) continue;
+            if ((t->grad_state & NN_GRAD_UNSET) && !n->sets_grads) zero_grad_of(t);
+            if (t->grad_state & NN_GRAD_STEPPED) check_stepped(t);
+        }
         n->backward(n);
     }
+    /* the gradients no backward wrote (not on a path to the loss, or recorded after it)
+     * read as zero, as after any backward */
+    for (nn_node *n = tape_tail; n; n = n->prev)
+        if (n->out->grad_state & NN_GRAD_UNSET) zero_grad_of(n->out);
 }

@@ -43,12 +43,22 @@ static void cross_entropy_backward(nn_node *n) {
     int cols = n->in[0]->shape[n->in[0]->ndim - 1], rows = (int)(n->in[0]->size / cols);
     float g = n->out->grad[0] / (float)rows;
     float *gz = n->in[0]->grad;
+    bool set = nn_grad_take_unset(n->in[0]);   /* the logits' gradient: written, not added */
 #pragma omp parallel for schedule(static) if (n->in[0]->size > PARALLEL_MIN_ELEMENTS)
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            size_t i = (size_t)r * cols + c;
-            gz[i] += g * (probs[i] - (c == labels[r] ? 1.0f : 0.0f));
+    for (int r = 0; r < rows; r++) {
+        /* dz_c = g (p_c - [c == label]): the label's column apart, so the rest vectorise */
+        float *restrict gr = gz + (size_t)r * cols;
+        const float *restrict pr = probs + (size_t)r * cols;
+        int y = labels[r];
+        if (set) {
+            for (int c = 0; c < cols; c++) gr[c] = g * pr[c];
+            gr[y] = g * (pr[y] - 1.0f);
+        } else {
+            for (int c = 0; c < y; c++) gr[c] += g * pr[c];
+            gr[y] += g * (pr[y] - 1.0f);
+            for (int c = y + 1; c < cols; c++) gr[c] += g * pr[c];
         }
+    }
 }
 
 nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
@@ -71,6 +81,7 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     nn_node *node;
     nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
                                NULL, &node);
+    if (node) node->sets_grads = true;
     /* Saved for backward: the softmax (N*C floats), then a copy of the labels. */
     float *probs = nn_arena_alloc_unzeroed(logits->size * sizeof(float) +
                                            (size_t)rows * sizeof(int));

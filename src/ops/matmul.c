@@ -28,12 +28,19 @@ static void matmul_backward(nn_node *n) {
     const float *g = n->out->grad;
     size_t sa = (size_t)d->M * d->K, sb = d->shared_b ? 0 : (size_t)d->K * d->N,
            sc = (size_t)d->M * d->N;
-    for (int t = 0; t < d->batch; t++) {
-        if (WANTS_GRAD(a)) /* dA (M,K) += dC (M,N) @ B^T, B stored (K,N) */
-            nn_kernel_gemm_nt(g + t * sc, b->data + t * sb, a->grad + t * sa, d->M, d->N, d->K);
-        if (WANTS_GRAD(b)) /* dB (K,N) += A^T @ dC (M,N), A stored (M,K) */
-            nn_kernel_gemm_tn(a->data + t * sa, g + t * sc, b->grad + t * sb, d->K, d->M, d->N);
-    }
+    /* A gradient not yet written (nn_grad_take_unset) is set by the products, not added to;
+     * for x @ x the second product then adds */
+    bool set_a = WANTS_GRAD(a) && nn_grad_take_unset(a);
+    for (int t = 0; t < d->batch; t++) /* dA (M,K) += dC (M,N) @ B^T, B stored (K,N) */
+        if (WANTS_GRAD(a))
+            nn_kernel_gemm_any(set_a, false, true, g + t * sc, b->data + t * sb,
+                               a->grad + t * sa, d->M, d->K, d->N);
+    /* with a shared B, every item adds into the one dB: only the first may set */
+    bool set_b = WANTS_GRAD(b) && nn_grad_take_unset(b);
+    for (int t = 0; t < d->batch; t++) /* dB (K,N) += A^T @ dC (M,N), A stored (M,K) */
+        if (WANTS_GRAD(b))
+            nn_kernel_gemm_any(set_b && (t == 0 || !d->shared_b), true, false, a->data + t * sa,
+                               g + t * sc, b->grad + t * sb, d->K, d->N, d->M);
 }
 
 nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b) {
@@ -70,6 +77,7 @@ nn_tensor *nn_matmul(nn_tensor *a, nn_tensor *b) {
     nn_node *node;   /* the GEMM sets every element (C = A B): no zeroing first */
     nn_tensor *out = nn_record_filled("nn_matmul", matmul_backward, nd, shape, a, b, NULL, &node);
     if (node) {
+        node->sets_grads = true;
         matmul_dims *saved = nn_arena_alloc(sizeof *saved);
         *saved = d;
         node->extra = saved;
@@ -88,8 +96,10 @@ static void linear_backward(nn_node *n) {
     nn_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
     int N = w->shape[1], K = w->shape[0], M = (int)(x->size / (size_t)K);
     const float *g = n->out->grad;
-    if (WANTS_GRAD(x)) nn_kernel_gemm_nt(g, w->data, x->grad, M, N, K);   /* (M,N) @ (N,K) */
-    if (WANTS_GRAD(w)) nn_kernel_gemm_tn(x->data, g, w->grad, K, M, N);   /* (K,M) @ (M,N) */
+    if (WANTS_GRAD(x)) /* (M,N) @ (N,K); set if x's gradient is not yet written */
+        nn_kernel_gemm_any(nn_grad_take_unset(x), false, true, g, w->data, x->grad, M, K, N);
+    if (WANTS_GRAD(w)) /* (K,M) @ (M,N) */
+        nn_kernel_gemm_any(nn_grad_take_unset(w), true, false, x->data, g, w->grad, K, N, M);
     if (WANTS_GRAD(b)) {
         float *restrict gb = b->grad;
         for (int r = 0; r < M; r++) {   /* row by row: each row's N sums vectorise */
@@ -122,7 +132,9 @@ nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b) {
     memcpy(shape, x->shape, sizeof(int) * (size_t)x->ndim);
     shape[x->ndim - 1] = N;
     /* the GEMM sets every element, from the bias: no zeroing first */
-    nn_tensor *y = nn_record_filled("nn_linear", linear_backward, x->ndim, shape, x, w, b, NULL);
+    nn_node *node;
+    nn_tensor *y = nn_record_filled("nn_linear", linear_backward, x->ndim, shape, x, w, b, &node);
+    if (node) node->sets_grads = true;   /* x's and W's gradients; b's is always added to */
     nn_kernel_gemm_set(false, false, x->data, w->data, y->data, (int)(x->size / (size_t)K), N,
                        K, b ? b->data : NULL);
     return y;

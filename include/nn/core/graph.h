@@ -38,6 +38,8 @@ struct nn_node {
     int i[4];                 /* integer parameters (e.g. an axis) */
     void *extra;              /* larger saved state, allocated in the arena */
     nn_node *prev;            /* the node recorded before this one */
+    bool sets_grads;          /* backward writes an input's gradient in full the first time
+                               * instead of adding to zeros (internal; see nn_backward) */
 };
 
 /* Compute d loss / d t for every tensor t with requires_grad that loss depends on.
