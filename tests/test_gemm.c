@@ -253,6 +253,27 @@ static void test_short_k_products(void **state) {
     nn_set_gemm_path(was);
 }
 
+/* The dot-product path (C += A B^T with few rows and columns and a long K: the convolutions'
+ * weight gradients, the RNN's dh) on each vector path, through the library's entry point:
+ * sizes not multiples of its 4 x 4 block, K not a multiple of 8 or 16; the other layouts of
+ * the same shapes take the packed kernels. */
+static void test_dot_product_path(void **state) {
+    (void)state;
+    nn_rng rng;
+    nn_rng_seed(&rng, 29);
+    const int sizes[][3] = {{8, 9, 784}, {16, 72, 196}, {32, 128, 384}, {2, 1, 200},
+                            {3, 5, 64},  {5, 7, 65},    {63, 127, 100}, {4, 4, 79},
+                            {64, 128, 71}, {17, 3, 1000}};
+    nn_gemm_path was = nn_gemm_path_in_use();
+    for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
+        if (!nn_gemm_path_supported(vector_paths[p])) continue;
+        nn_set_gemm_path(vector_paths[p]);
+        check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0,
+                    nn_gemm_path_name(vector_paths[p]));
+    }
+    nn_set_gemm_path(was);
+}
+
 /* The system BLAS (a `make BLAS=openblas` build) on the same shapes and layouts, C
  * accumulating: the library hands it the same C += op(A) op(B). Skipped in other builds. */
 static void test_system_blas_matches_the_sums(void **state) {
@@ -353,6 +374,7 @@ int main(void) {
         NN_TEST(test_threads_give_the_same_bits),
         NN_TEST(test_sgemm_public),
         NN_TEST(test_short_k_products),
+        NN_TEST(test_dot_product_path),
         NN_TEST(test_set_ignores_old_c),
         NN_TEST(test_linear_op_matches_matmul_add),
         NN_TEST(test_choosing_the_path),

@@ -377,15 +377,34 @@ static void gemm_few_rows(bool ta, bool tb, const float *A, const float *B, floa
  * or AVX-512 paths; and one thread's work (inside the convolution's loop over images, or a
  * product too small for threads), since this path does not split C among threads. Measured
  * with bench/bench_conv.c on the chapter 3 CNN's shapes. */
+/* A product for one thread: inside the convolution's loop over images, or too small for a
+ * team (these paths do not split C among threads). */
+static bool one_threads_work(int M, int N, int K) {
+#ifdef _OPENMP
+    return omp_in_parallel() || (long)M * N * K <= PARALLEL_MIN_FLOPS;
+#else
+    (void)M, (void)N, (void)K;
+    return true;
+#endif
+}
+
 static bool use_small_k(nn_gemm_path path, bool tb, int M, int N, int K) {
     if (tb || K > NN_GEMM_SMALL_K || N < 64) return false;
     if (path != NN_GEMM_AVX2 && path != NN_GEMM_AVX512) return false;
-#ifdef _OPENMP
-    if (!omp_in_parallel() && (long)M * N * K > PARALLEL_MIN_FLOPS) return false;
-#else
-    (void)M;
-#endif
-    return true;
+    return one_threads_work(M, N, K);
+}
+
+/* The dot-product path for C += A B^T with few rows and columns of C and a long K: the
+ * convolutions' weight gradients (8 x 9 and 16 x 72 from K = 784 and 196), the RNN's
+ * dh = dg Wh^T (32 x 128 from K = 384). Measured with bench/bench_conv.c and bench_workloads
+ * (issue 13's figures in bench/README.md). */
+#define DOT_MAX_M 64
+#define DOT_MAX_N 128
+#define DOT_MIN_K 64
+static bool use_dot_nt(nn_gemm_path path, bool ta, bool tb, int M, int N, int K) {
+    if (ta || !tb || M > DOT_MAX_M || N > DOT_MAX_N || K < DOT_MIN_K) return false;
+    if (path != NN_GEMM_AVX2 && path != NN_GEMM_AVX512) return false;
+    return one_threads_work(M, N, K);
 }
 #endif
 
@@ -402,10 +421,11 @@ static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int
                   M > FEW_ROWS && (long)M * N * K > TINY_FLOPS;
 #ifdef NN_GEMM_HAVE_SMALL_K
     bool small_k = packed && use_small_k(path, tb, M, N, K);
+    bool dot_nt = packed && !small_k && use_dot_nt(path, ta, tb, M, N, K);
 #else
-    bool small_k = false;
+    bool small_k = false, dot_nt = false;
 #endif
-    if (packed && !small_k) {   /* sets C tile by tile */
+    if (packed && !small_k && !dot_nt) {   /* sets C tile by tile */
         gemm_run(path, ta, tb, A, B, C, M, N, K, 0, start);
         return;
     }
@@ -413,7 +433,10 @@ static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int
     if (path == NN_GEMM_REFERENCE || path == NN_GEMM_BLAS)
         gemm_run(path, ta, tb, A, B, C, M, N, K, 0, GEMM_ADD);
 #ifdef NN_GEMM_HAVE_SMALL_K
+    else if (small_k && path == NN_GEMM_AVX512) nn_gemm_small_k_avx512(ta, A, B, C, M, N, K);
     else if (small_k) nn_gemm_small_k_avx2(ta, A, B, C, M, N, K);
+    else if (dot_nt && path == NN_GEMM_AVX512) nn_gemm_dot_nt_avx512(A, B, C, M, N, K);
+    else if (dot_nt) nn_gemm_dot_nt_avx2(A, B, C, M, N, K);
 #endif
     else gemm_few_rows(ta, tb, A, B, C, M, N, K);
 }

@@ -52,13 +52,20 @@ extern const gemm_kernel nn_gemm_plain, nn_gemm_sse, nn_gemm_avx2, nn_gemm_avx51
 void nn_gemm_pack_a(gemm_view A, int mc, int kc, int MR, float *dst);
 void nn_gemm_pack_b(gemm_view B, int kc, int nc, int NR, float *dst);
 
-/* gemm_micro.c, x86 builds: C (M, N) += op(A) (M, K) @ B (K, N) for K <= NN_GEMM_SMALL_K,
- * op(A) = A^T when ta, with AVX2 + FMA (call it only when the CPU has them). */
+/* gemm_micro.c, x86 builds, for shapes the packed kernels serve badly (gemm.c says when);
+ * each with AVX2 + FMA or AVX-512 (call one only when the CPU has it):
+ *   small_k  C (M, N) += op(A) (M, K) @ B (K, N) for K <= NN_GEMM_SMALL_K, op(A) = A^T when
+ *            ta; the same roundings as the packed kernels
+ *   dot_nt   C (M, N) += A (M, K) @ B^T, B stored (N, K): dot products along K */
 #define NN_GEMM_SMALL_K 16
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define NN_GEMM_HAVE_SMALL_K 1
 void nn_gemm_small_k_avx2(bool ta, const float *A, const float *B, float *C, int M, int N,
                           int K);
+void nn_gemm_small_k_avx512(bool ta, const float *A, const float *B, float *C, int M, int N,
+                            int K);
+void nn_gemm_dot_nt_avx2(const float *A, const float *B, float *C, int M, int N, int K);
+void nn_gemm_dot_nt_avx512(const float *A, const float *B, float *C, int M, int N, int K);
 #endif
 
 #endif

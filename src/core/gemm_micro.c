@@ -26,9 +26,8 @@
  *
  * The vector kernels are compiled with __attribute__((target(...))) so the library builds
  * with no -march flag; gemm.c calls one only after asking the CPU (__builtin_cpu_supports)
- * whether it has those instructions. The AVX-512 kernel was written for CPUs this project's
- * build machine does not have (an AMD EPYC with AVX2): tests/test_gemm.c checks it wherever
- * the CPU runs it and skips it elsewhere.
+ * whether it has those instructions. tests/test_gemm.c checks each kernel wherever the CPU
+ * runs it and skips it elsewhere (the AVX-512 ones on an AVX2-only CPU).
  *
  * Edges: the packed panels are zero-padded, so a kernel always computes the whole tile; a
  * tile that overhangs the bottom or right edge of C is stored through a small buffer, and
@@ -41,6 +40,7 @@
  */
 #include "gemm_internal.h"
 #include <math.h>
+#include <stdint.h>
 
 /* C (mr, nr) += t (MR, NR): the overhanging edge tile, added through a buffer. */
 static void add_edge(const float *t, int NR, float *c, size_t ldc, int mr, int nr) {
@@ -166,7 +166,7 @@ KERNEL_PAIR(micro_avx2, __attribute__((target("avx2,fma"))), 6)
 const gemm_kernel nn_gemm_avx2 = {"avx2", micro_avx2, micro_avx2_strided, 6, 16, 144, 256,
                                   3072};
 
-/* ---- AVX-512: 14 x 32, twenty-eight 16-float accumulators (untested on AVX2 machines) -- */
+/* ---- AVX-512: 14 x 32, twenty-eight 16-float accumulators ------------------------------- */
 #define AVX512_ZERO(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
 #define AVX512_STEP(r)                                                                    \
     {                                                                                     \
@@ -207,42 +207,128 @@ const gemm_kernel nn_gemm_avx512 = {"avx512", micro_avx512, micro_avx512_strided
  * sums start from zero and are added to C at the end, with fused multiply-adds in k order:
  * exactly the roundings of the packed micro-kernels, so a product gives the same bits on
  * either path. */
+/* One row of C at a time: op(A)'s row i copied into a[] (K floats), then C's row in steps of
+ * 4 vectors (32 or 64 columns), each step adding all K rows of B into 4 accumulators. V, P
+ * and W: the vector type, the intrinsics' prefix, the floats per vector. */
+#define SMALL_K_BODY(V, P, W)                                                                \
+    float a[NN_GEMM_SMALL_K];                                                                \
+    for (int i = 0; i < M; i++) {                                                           \
+        for (int k = 0; k < K; k++) a[k] = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];  \
+        float *c = C + (size_t)i * N;                                                       \
+        int j = 0;                                                                          \
+        for (; j + 4 * W <= N; j += 4 * W) {                                                \
+            V c0 = P##_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;                             \
+            for (int k = 0; k < K; k++) {                                                   \
+                const float *b = B + (size_t)k * N + j;                                     \
+                V ak = P##_set1_ps(a[k]);                                                   \
+                c0 = P##_fmadd_ps(ak, P##_loadu_ps(b), c0);                                 \
+                c1 = P##_fmadd_ps(ak, P##_loadu_ps(b + W), c1);                             \
+                c2 = P##_fmadd_ps(ak, P##_loadu_ps(b + 2 * W), c2);                         \
+                c3 = P##_fmadd_ps(ak, P##_loadu_ps(b + 3 * W), c3);                         \
+            }                                                                               \
+            P##_storeu_ps(c + j, P##_add_ps(P##_loadu_ps(c + j), c0));                      \
+            P##_storeu_ps(c + j + W, P##_add_ps(P##_loadu_ps(c + j + W), c1));              \
+            P##_storeu_ps(c + j + 2 * W, P##_add_ps(P##_loadu_ps(c + j + 2 * W), c2));      \
+            P##_storeu_ps(c + j + 3 * W, P##_add_ps(P##_loadu_ps(c + j + 3 * W), c3));      \
+        }                                                                                   \
+        for (; j + W <= N; j += W) {                                                        \
+            V c0 = P##_setzero_ps();                                                        \
+            for (int k = 0; k < K; k++)                                                     \
+                c0 = P##_fmadd_ps(P##_set1_ps(a[k]), P##_loadu_ps(B + (size_t)k * N + j), c0); \
+            P##_storeu_ps(c + j, P##_add_ps(P##_loadu_ps(c + j), c0));                      \
+        }                                                                                   \
+        for (; j < N; j++) { /* the last columns, with the same roundings (fmaf) */         \
+            float s = 0.0f;                                                                 \
+            for (int k = 0; k < K; k++) s = fmaf(a[k], B[(size_t)k * N + j], s);           \
+            c[j] += s;                                                                      \
+        }                                                                                   \
+    }
+
 __attribute__((target("avx2,fma"))) void nn_gemm_small_k_avx2(bool ta, const float *A,
                                                               const float *B, float *C, int M,
                                                               int N, int K) {
-    float a[NN_GEMM_SMALL_K];
-    for (int i = 0; i < M; i++) {
-        for (int k = 0; k < K; k++) a[k] = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
-        float *c = C + (size_t)i * N;
-        int j = 0;
-        for (; j + 32 <= N; j += 32) {
-            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-            for (int k = 0; k < K; k++) {
-                const float *b = B + (size_t)k * N + j;
-                __m256 ak = _mm256_set1_ps(a[k]);
-                c0 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b), c0);
-                c1 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 8), c1);
-                c2 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 16), c2);
-                c3 = _mm256_fmadd_ps(ak, _mm256_loadu_ps(b + 24), c3);
-            }
-            _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), c0));
-            _mm256_storeu_ps(c + j + 8, _mm256_add_ps(_mm256_loadu_ps(c + j + 8), c1));
-            _mm256_storeu_ps(c + j + 16, _mm256_add_ps(_mm256_loadu_ps(c + j + 16), c2));
-            _mm256_storeu_ps(c + j + 24, _mm256_add_ps(_mm256_loadu_ps(c + j + 24), c3));
+    SMALL_K_BODY(__m256, _mm256, 8)
+}
+__attribute__((target("avx512f"))) void nn_gemm_small_k_avx512(bool ta, const float *A,
+                                                                const float *B, float *C,
+                                                                int M, int N, int K) {
+    SMALL_K_BODY(__m512, _mm512, 16)
+}
+
+/* ---- C += A B^T with both read along K: dot products -----------------------------------
+ * A (M, K) and B (N, K), both row-major, so each C(i, j) is the dot product of two
+ * contiguous rows. The convolutions' weight gradients are this shape: dw (K, R) += dy (K, P)
+ * @ col^T with P = 784 or 196 pixels and only 8-16 rows and 9-72 columns, where packing B^T
+ * (reading col across its rows) cost more than the product and the 14 x 32 tile mostly
+ * computed padding. Here a 4 x 4 block of C is 16 vector sums along K, each finished by
+ * adding its lanes; an edge block repeats the last row or column and stores only the valid
+ * part. The sums are in another order than the packed kernels' (lanes, then across). */
+#define DOT_BLOCK 4
+#define DOT_BODY(V, P, W, MASKED_LOAD, HSUM)                                                  \
+    for (int i0 = 0; i0 < M; i0 += DOT_BLOCK)                                                 \
+        for (int j0 = 0; j0 < N; j0 += DOT_BLOCK) {                                           \
+            const float *a[DOT_BLOCK], *b[DOT_BLOCK];                                         \
+            for (int r = 0; r < DOT_BLOCK; r++) {                                             \
+                a[r] = A + (size_t)(i0 + r < M ? i0 + r : M - 1) * K;                         \
+                b[r] = B + (size_t)(j0 + r < N ? j0 + r : N - 1) * K;                         \
+            }                                                                                 \
+            V acc[DOT_BLOCK][DOT_BLOCK];                                                      \
+            for (int r = 0; r < DOT_BLOCK; r++)                                               \
+                for (int s = 0; s < DOT_BLOCK; s++) acc[r][s] = P##_setzero_ps();            \
+            int k = 0;                                                                        \
+            for (; k + W <= K; k += W) {                                                      \
+                V av[DOT_BLOCK], bv[DOT_BLOCK];                                               \
+                for (int r = 0; r < DOT_BLOCK; r++) {                                         \
+                    av[r] = P##_loadu_ps(a[r] + k);                                           \
+                    bv[r] = P##_loadu_ps(b[r] + k);                                           \
+                }                                                                             \
+                for (int r = 0; r < DOT_BLOCK; r++)                                           \
+                    for (int s = 0; s < DOT_BLOCK; s++)                                       \
+                        acc[r][s] = P##_fmadd_ps(av[r], bv[s], acc[r][s]);                    \
+            }                                                                                 \
+            if (k < K) { /* the last K % W: the lanes past K read as zero */                  \
+                V av[DOT_BLOCK], bv[DOT_BLOCK];                                               \
+                for (int r = 0; r < DOT_BLOCK; r++) {                                         \
+                    av[r] = MASKED_LOAD(a[r] + k, K - k);                                     \
+                    bv[r] = MASKED_LOAD(b[r] + k, K - k);                                     \
+                }                                                                             \
+                for (int r = 0; r < DOT_BLOCK; r++)                                           \
+                    for (int s = 0; s < DOT_BLOCK; s++)                                       \
+                        acc[r][s] = P##_fmadd_ps(av[r], bv[s], acc[r][s]);                    \
+            }                                                                                 \
+            for (int r = 0; r < DOT_BLOCK && i0 + r < M; r++)                                 \
+                for (int s = 0; s < DOT_BLOCK && j0 + s < N; s++)                             \
+                    C[(size_t)(i0 + r) * N + j0 + s] += HSUM(acc[r][s]);                      \
         }
-        for (; j + 8 <= N; j += 8) {
-            __m256 c0 = _mm256_setzero_ps();
-            for (int k = 0; k < K; k++)
-                c0 = _mm256_fmadd_ps(_mm256_set1_ps(a[k]), _mm256_loadu_ps(B + (size_t)k * N + j),
-                                     c0);
-            _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), c0));
-        }
-        for (; j < N; j++) { /* the last N % 8 columns, with the same roundings (fmaf) */
-            float s = 0.0f;
-            for (int k = 0; k < K; k++) s = fmaf(a[k], B[(size_t)k * N + j], s);
-            c[j] += s;
-        }
-    }
+
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 load8_first(
+    const float *p, int n) {
+    static const int32_t ramp[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
+                                      _mm256_loadu_si256((const __m256i *)ramp));
+    return _mm256_maskload_ps(p, mask);   /* lanes >= n: 0, and not read */
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+__attribute__((target("avx512f"), always_inline)) static inline __m512 load16_first(
+    const float *p, int n) {
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+}
+__attribute__((target("avx512f"), always_inline)) static inline float hsum16(__m512 v) {
+    return _mm512_reduce_add_ps(v);
+}
+
+__attribute__((target("avx2,fma"))) void nn_gemm_dot_nt_avx2(const float *A, const float *B,
+                                                             float *C, int M, int N, int K) {
+    DOT_BODY(__m256, _mm256, 8, load8_first, hsum8)
+}
+__attribute__((target("avx512f"))) void nn_gemm_dot_nt_avx512(const float *A, const float *B,
+                                                               float *C, int M, int N, int K) {
+    DOT_BODY(__m512, _mm512, 16, load16_first, hsum16)
 }
 
 #else /* no x86 vector kernels in this build: gemm.c sees NULL and never picks them */
