@@ -124,7 +124,7 @@ static void valid_range(int j, int s, int p, int W, int Wo, int *lo, int *hi) {
 
 /* col (R, P): row r = (c, i, j) holds, for every output pixel (oh, ow), the input pixel that
  * kernel entry (i, j) of channel c multiplies there (0 for padding).  x: one image (C, H, W). */
-static void im2col(const conv_geom *g, const float *x, float *col) {
+static void im2col(const conv_geom *g, const float *restrict x, float *restrict col) {
     size_t P = (size_t)g->Ho * g->Wo;
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < g->kh; i++)
@@ -193,18 +193,21 @@ static bool col_is_image(const conv_geom *g) {
     return g->kh == 1 && g->kw == 1 && g->stride == 1 && g->pad == 0;
 }
 
-static void conv_forward_fast(const conv_geom *g, const float *x, const float *w,
-                              const float *b, float *y) {
+/* keep_cols: every image's columns are kept, (N, R, P), and returned for backward's dw
+ * (which would otherwise build them again); else one scratch per thread, and NULL. */
+static float *conv_forward_fast(const conv_geom *g, const float *x, const float *w,
+                                const float *b, float *y, bool keep_cols) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo;
-    size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P;
+    size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P, cs = (size_t)R * P;
     bool direct = col_is_image(g);
-    int nt = max_threads();
-    float *cols = direct ? NULL : nn_arena_alloc_unzeroed((size_t)nt * R * P * sizeof(float));
+    keep_cols = keep_cols && !direct;
+    size_t copies = keep_cols ? (size_t)g->N : (size_t)max_threads();
+    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(copies * cs * sizeof(float));
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         const float *col = x + n * xs;
         if (!direct) {
-            float *mine = cols + (size_t)thread_id() * R * P;
+            float *mine = cols + (keep_cols ? (size_t)n : (size_t)thread_id()) * cs;
             im2col(g, x + n * xs, mine);
             col = mine;
         }
@@ -213,10 +216,13 @@ static void conv_forward_fast(const conv_geom *g, const float *x, const float *w
             for (int q = 0; q < P; q++) yn[(size_t)k * P + q] = b ? b[k] : 0.0f;
         nn_kernel_gemm_nn(w, col, yn, g->K, R, P);       /* y_n (K,P) += w (K,R) @ col (R,P) */
     }
+    return keep_cols ? cols : NULL;
 }
 
+/* kept_cols: forward's columns of every image (N, R, P), or NULL to build them here */
 static void conv_backward_fast(const conv_geom *g, const float *x, const float *w,
-                               const float *dy, float *dx, float *dw, float *db) {
+                               const float *kept_cols, const float *dy, float *dx, float *dw,
+                               float *db) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo, K = g->K;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)K * P;
     bool direct = col_is_image(g);
@@ -239,7 +245,9 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
             for (int k = 0; k < K; k++) db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
         if (dw) {
             const float *c = x + n * xs;
-            if (!direct) {
+            if (kept_cols) {
+                c = kept_cols + (size_t)n * R * P;
+            } else if (!direct) {
                 im2col(g, c, col);
                 c = col;
             }
@@ -268,7 +276,11 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
 
 /* ==== the op ================================================================================ */
 
-typedef struct { conv_geom g; bool reference; } conv_saved;
+typedef struct {
+    conv_geom g;
+    bool reference;
+    const float *cols;   /* the fast path's im2col columns of every image, or NULL */
+} conv_saved;
 
 static void conv2d_backward(nn_node *n) {
     const conv_saved *s = n->extra;
@@ -279,7 +291,7 @@ static void conv2d_backward(nn_node *n) {
     if (s->reference)
         conv_backward_reference(&s->g, x->data, w->data, n->out->grad, dx, dw, db);
     else
-        conv_backward_fast(&s->g, x->data, w->data, n->out->grad, dx, dw, db);
+        conv_backward_fast(&s->g, x->data, w->data, s->cols, n->out->grad, dx, dw, db);
 }
 
 nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
@@ -337,14 +349,22 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
     /* both paths write every output (the bias first, then the products added on) */
     nn_tensor *y = nn_record_filled(op, conv2d_backward, 4, (int[]){g.N, g.K, g.Ho, g.Wo}, x, w,
                                     b, &node);
+    conv_saved *s = NULL;
     if (node) {
-        conv_saved *s = nn_arena_alloc(sizeof *s);
+        s = nn_arena_alloc(sizeof *s);
         s->g = g;
         s->reference = use_reference;
         node->extra = s;
     }
     const float *bias = b ? b->data : NULL;
-    if (use_reference) conv_forward_reference(&g, x->data, w->data, bias, y->data);
-    else conv_forward_fast(&g, x->data, w->data, bias, y->data);
+    if (use_reference) {
+        conv_forward_reference(&g, x->data, w->data, bias, y->data);
+    } else {
+        /* backward's dw needs the columns again: keep them (N R P floats: 1.8 and 3.6 MB
+         * for chapter 3's two layers at batch 64) rather than build them twice */
+        bool keep = s && w->requires_grad;
+        const float *cols = conv_forward_fast(&g, x->data, w->data, bias, y->data, keep);
+        if (s) s->cols = cols;
+    }
     return y;
 }
