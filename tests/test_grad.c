@@ -134,6 +134,20 @@ static void test_grad_product_chain(void **state) {
                         input(-1, 1, NN_SHAPE(6, 3)), input(-1, 1, NN_SHAPE(3, 3))};
     check(op_product_chain, in, 4);
 }
+/* The activations write an intermediate's gradient too: t feeds four of them (the first
+ * backward to run sets t's gradient, the other three add), each a single consumer of its
+ * own intermediate below. Inputs away from ReLU's kink. */
+static nn_tensor *op_activations_of_intermediates(nn_tensor **in) {
+    nn_tensor *t = nn_mul_scalar(in[0], 1.5f);
+    nn_tensor *all = nn_add(nn_add(nn_relu(t), nn_tanh(t)), nn_add(nn_sigmoid(t), nn_gelu_tanh(t)));
+    nn_tensor *alone = nn_add(nn_relu(nn_add_scalar(in[0], 0.5f)), nn_tanh(nn_neg(in[0])));
+    return nn_add(all, nn_add(alone, nn_sigmoid(nn_gelu_tanh(nn_mul_scalar(in[0], -1.0f)))));
+}
+static void test_grad_activations_of_intermediates(void **state) {
+    (void)state;
+    nn_tensor *in[1] = {input(0.1f, 2, NN_SHAPE(3, 5))};
+    check(op_activations_of_intermediates, in, 1);
+}
 static nn_tensor *op_square_of_intermediate(nn_tensor **in) {
     nn_tensor *t = nn_tanh(in[0]);
     return nn_matmul(t, t);   /* (3, 3) @ (3, 3) */
@@ -237,6 +251,7 @@ int main(void) {
         NN_TEST(test_grad_matmul), NN_TEST(test_grad_matmul_batched),
         NN_TEST(test_grad_matmul_shared), NN_TEST(test_grad_linear_op),
         NN_TEST(test_grad_product_chain), NN_TEST(test_grad_square_of_intermediate),
+        NN_TEST(test_grad_activations_of_intermediates),
         NN_TEST(test_grad_mse), NN_TEST(test_grad_mae),
         NN_TEST(test_grad_bce_with_logits), NN_TEST(test_grad_cross_entropy),
         NN_TEST(test_grad_linear_input), NN_TEST(test_grad_penalties),

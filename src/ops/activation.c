@@ -8,10 +8,11 @@
 /* y = 1 / (1 + e^-x);  dy/dx = y (1 - y) */
 static void sigmoid_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
-    for (size_t i = 0; i < len; i++) gx[i] += g[i] * y[i] * (1.0f - y[i]);
+    UNARY_GRAD_LOOP(n, g[i] * y[i] * (1.0f - y[i]));
 }
 nn_tensor *nn_sigmoid(nn_tensor *in) {
     UNARY_FORWARD("nn_sigmoid", sigmoid_backward);
+    UNARY_SETS_GRADS();
     nn_vsigmoid(x, y, len);   /* 8 or 16 at a time (src/core/vmath.c) */
     return out;
 }
@@ -19,26 +20,26 @@ nn_tensor *nn_sigmoid(nn_tensor *in) {
 /* y = tanh x;  dy/dx = 1 - y^2 */
 static void tanh_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
-    for (size_t i = 0; i < len; i++) gx[i] += g[i] * (1.0f - y[i] * y[i]);
+    UNARY_GRAD_LOOP(n, g[i] * (1.0f - y[i] * y[i]));
 }
 nn_tensor *nn_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_tanh", tanh_backward);
+    UNARY_SETS_GRADS();
     nn_vtanh(x, y, len);
     return out;
 }
 
 /* y = max(0, x);  dy/dx = 1 if x > 0 else 0 */
+/* g is passed in, so read whatever the sign: a load inside the condition would keep the loop
+ * a branch per element (unpredictable on real data), a load outside makes it a select */
+static inline float relu_grad(float x, float g) { return x > 0.0f ? g : 0.0f; }
 static void relu_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
-    /* g[i] is read whatever the sign: a load inside the condition would keep the loop a
-     * branch per element (unpredictable on real data), a load outside makes it a select */
-    for (size_t i = 0; i < len; i++) {
-        float gi = g[i];
-        gx[i] += x[i] > 0.0f ? gi : 0.0f;
-    }
+    UNARY_GRAD_LOOP(n, relu_grad(x[i], g[i]));
 }
 nn_tensor *nn_relu(nn_tensor *in) {
     UNARY_FORWARD("nn_relu", relu_backward);
+    UNARY_SETS_GRADS();
     for (size_t i = 0; i < len; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return out;
 }
@@ -65,15 +66,18 @@ nn_tensor *nn_leaky_relu(nn_tensor *in, float slope) {
 static void gelu_tanh_backward(nn_node *n) {
     UNARY_BACKWARD_VARS(n);
     const float *tanh_u = n->extra;
+    bool set = nn_grad_take_unset(n->in[0]);   /* write x's gradient, not add (sets_grads) */
 #pragma omp parallel for schedule(static) if (len > PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < len; i++) {
         float xi = x[i], t = tanh_u[i];
         float du = GELU_K * (1.0f + 3.0f * GELU_C * xi * xi);
-        gx[i] += g[i] * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du);
+        float d = g[i] * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du);
+        gx[i] = set ? d : gx[i] + d;
     }
 }
 nn_tensor *nn_gelu_tanh(nn_tensor *in) {
     UNARY_FORWARD("nn_gelu_tanh", gelu_tanh_backward);
+    UNARY_SETS_GRADS();
     float *tanh_u = node ? nn_arena_alloc_unzeroed(len * sizeof(float)) : NULL;
     /* in chunks that stay in L1: u, then tanh u for the whole chunk at once (nn_vtanh) */
     enum { CHUNK = 512 };

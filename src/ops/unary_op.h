@@ -15,6 +15,21 @@
     float *restrict gx = (n)->in[0]->grad;                                               \
     (void)x; (void)y
 
+/* A backward's loop, gx[i] += value, for an op whose forward said UNARY_SETS_GRADS: when
+ * nothing has written x's gradient yet (nn_grad_take_unset), gx[i] = value instead, and
+ * nn_backward need not zero it first. `value` may read x[i], y[i], g[i]. */
+#define UNARY_GRAD_LOOP(n, value)                                                        \
+    do {                                                                                 \
+        if (nn_grad_take_unset((n)->in[0]))                                              \
+            for (size_t i = 0; i < len; i++) gx[i] = (value);                            \
+        else                                                                             \
+            for (size_t i = 0; i < len; i++) gx[i] += (value);                           \
+    } while (0)
+#define UNARY_SETS_GRADS() \
+    do {                   \
+        if (node) node->sets_grads = true; \
+    } while (0)
+
 #define UNARY_FORWARD(opname, backward)                                                  \
     NN_REQUIRE(in, opname);                                                              \
     nn_node *node;                                                                       \
