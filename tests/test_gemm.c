@@ -233,6 +233,18 @@ static void test_sgemm_public(void **state) {
     EXPECT_NN_ERROR(nn_sgemm(false, false, 1, 1, 1, NULL, &one, &one), "nn_sgemm", "arrays");
 }
 
+/* check_sizes through the library's entry point (which then picks its small-shape paths)
+ * with each vector path this CPU runs set in turn. */
+static void on_every_vector_path(const int (*sizes)[3], size_t n, nn_rng *rng) {
+    nn_gemm_path was = nn_gemm_path_in_use();
+    for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
+        if (!nn_gemm_path_supported(vector_paths[p])) continue;
+        nn_set_gemm_path(vector_paths[p]);
+        check_sizes(sizes, n, rng, NN_GEMM_AUTO, 0, nn_gemm_path_name(vector_paths[p]));
+    }
+    nn_set_gemm_path(was);
+}
+
 /* The short-K path (the convolutions' products: K <= 16, N >= 64), through nn_sgemm on every
  * path this CPU runs (AVX2 and AVX-512 take it, the others the packed GEMM), on K = 1 and
  * K just below and at the limit, N not a multiple of 32 or 8, A plain and transposed, C
@@ -243,14 +255,7 @@ static void test_short_k_products(void **state) {
     nn_rng_seed(&rng, 19);
     const int sizes[][3] = {{1, 64, 1}, {8, 784, 9}, {9, 784, 8}, {16, 196, 16}, {5, 95, 3},
                             {3, 100, 15}, {72, 196, 16}, {4, 71, 17}, {2, 64, 2}};
-    nn_gemm_path was = nn_gemm_path_in_use();
-    for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
-        if (!nn_gemm_path_supported(vector_paths[p])) continue;
-        nn_set_gemm_path(vector_paths[p]);
-        check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0,
-                    nn_gemm_path_name(vector_paths[p]));
-    }
-    nn_set_gemm_path(was);
+    on_every_vector_path(sizes, sizeof sizes / sizeof sizes[0], &rng);
 }
 
 /* The dot-product path (C += A B^T with few rows and columns and a long K: the convolutions'
@@ -264,14 +269,7 @@ static void test_dot_product_path(void **state) {
     const int sizes[][3] = {{8, 9, 784}, {16, 72, 196}, {32, 128, 384}, {2, 1, 200},
                             {3, 5, 64},  {5, 7, 65},    {63, 127, 100}, {4, 4, 79},
                             {64, 128, 71}, {17, 3, 1000}};
-    nn_gemm_path was = nn_gemm_path_in_use();
-    for (size_t p = 0; p < sizeof vector_paths / sizeof vector_paths[0]; p++) {
-        if (!nn_gemm_path_supported(vector_paths[p])) continue;
-        nn_set_gemm_path(vector_paths[p]);
-        check_sizes(sizes, sizeof sizes / sizeof sizes[0], &rng, NN_GEMM_AUTO, 0,
-                    nn_gemm_path_name(vector_paths[p]));
-    }
-    nn_set_gemm_path(was);
+    on_every_vector_path(sizes, sizeof sizes / sizeof sizes[0], &rng);
 }
 
 /* The system BLAS (a `make BLAS=openblas` build) on the same shapes and layouts, C
