@@ -90,6 +90,11 @@ static inline bool nn_grad_take_unset(nn_tensor *t) {
     t->grad_state &= (unsigned char)~NN_GRAD_UNSET;
     return unset;
 }
+/* For an input that such a backward adds to after all (a broadcast one, say): zeroed first
+ * if nothing has written it yet, as nn_backward would have. */
+static inline void nn_grad_zero_if_unset(nn_tensor *t) {
+    if (nn_grad_take_unset(t)) memset(t->grad, 0, t->size * sizeof(float));
+}
 
 /* The index of the first NaN or infinity in v[0..n), or n when all are finite. One fast pass
  * (no branch per element) in the common all-finite case. */

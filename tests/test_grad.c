@@ -148,6 +148,19 @@ static void test_grad_activations_of_intermediates(void **state) {
     nn_tensor *in[1] = {input(0.1f, 2, NN_SHAPE(3, 5))};
     check(op_activations_of_intermediates, in, 1);
 }
+/* add, sub and mul write a whole-shape intermediate's gradient, and add into a broadcast
+ * one (zeroed first); t * t, t + t, t - u with u broadcast, all on intermediates. */
+static nn_tensor *op_binary_of_intermediates(nn_tensor **in) {
+    nn_tensor *t = nn_tanh(in[0]), *u = nn_sigmoid(in[1]);          /* (3, 4), (1, 4) */
+    nn_tensor *p = nn_mul(t, t), *q = nn_add(t, t), *r = nn_sub(nn_tanh(in[0]), u);
+    nn_tensor *s = nn_mul(nn_sigmoid(in[0]), nn_tanh(in[1]));      /* (3, 4) * (1, 4) */
+    return nn_add(nn_add(p, q), nn_sub(r, s));
+}
+static void test_grad_binary_of_intermediates(void **state) {
+    (void)state;
+    nn_tensor *in[2] = {input(-1, 1, NN_SHAPE(3, 4)), input(-1, 1, NN_SHAPE(1, 4))};
+    check(op_binary_of_intermediates, in, 2);
+}
 static nn_tensor *op_square_of_intermediate(nn_tensor **in) {
     nn_tensor *t = nn_tanh(in[0]);
     return nn_matmul(t, t);   /* (3, 3) @ (3, 3) */
@@ -251,7 +264,7 @@ int main(void) {
         NN_TEST(test_grad_matmul), NN_TEST(test_grad_matmul_batched),
         NN_TEST(test_grad_matmul_shared), NN_TEST(test_grad_linear_op),
         NN_TEST(test_grad_product_chain), NN_TEST(test_grad_square_of_intermediate),
-        NN_TEST(test_grad_activations_of_intermediates),
+        NN_TEST(test_grad_activations_of_intermediates), NN_TEST(test_grad_binary_of_intermediates),
         NN_TEST(test_grad_mse), NN_TEST(test_grad_mae),
         NN_TEST(test_grad_bce_with_logits), NN_TEST(test_grad_cross_entropy),
         NN_TEST(test_grad_linear_input), NN_TEST(test_grad_penalties),

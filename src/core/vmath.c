@@ -218,6 +218,28 @@ DEFINE_VECTOR_EXP(exp16, "avx512f", __m512, __m512i, _mm512, X16)
 DEFINE_VECTOR_TANH(tanh8, exp8, "avx2,fma", __m256, _mm256, X8)
 DEFINE_VECTOR_TANH(tanh16, exp16, "avx512f", __m512, _mm512, X16)
 
+/* sigmoid of each lane: e = e^-|x|, then 1 / (1 + e) or e / (1 + e) */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 sigmoid8(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = exp8(X8_OR(x, _mm256_set1_ps(-0.0f))), d = _mm256_add_ps(one, e);
+    __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NGE_UQ);   /* !(x >= 0) */
+    return _mm256_div_ps(_mm256_blendv_ps(one, e, negative), d);
+}
+__attribute__((target("avx512f"), always_inline)) static inline __m512 sigmoid16(__m512 x) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 e = exp16(X16_OR(x, _mm512_set1_ps(-0.0f))), d = _mm512_add_ps(one, e);
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGE_UQ);
+    return _mm512_div_ps(_mm512_mask_blend_ps(negative, one, e), d);
+}
+
+/* The last n % 8 (AVX2) or n % 16 (AVX-512) elements go through the same vector code with
+ * the lanes past the end masked off: not read, not written, and adding 0 to the sums, so
+ * every element takes the same steps (and the sums the same parts) as on the plain path. */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i first_lanes8(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define MASK16(n) ((__mmask16)((1u << (n)) - 1u))
+
 __attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float *x, float shift,
                                                                float *y, size_t n) {
     __m256 sh = _mm256_set1_ps(shift), lo = _mm256_setzero_ps(), hi = lo;
@@ -230,10 +252,18 @@ __attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float *x, fl
         lo = _mm256_add_ps(lo, e0);
         hi = _mm256_add_ps(hi, e1);
     }
+    for (int half = 0; i < n; half++, i += 8) {   /* the tail: up to two masked vectors */
+        size_t left = n - i;
+        __m256i m = first_lanes8(left < 8 ? left : 8);
+        __m256 e = exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), sh));
+        e = _mm256_and_ps(e, _mm256_castsi256_ps(m));
+        _mm256_maskstore_ps(y + i, m, e);
+        if (half == 0) lo = _mm256_add_ps(lo, e);
+        else hi = _mm256_add_ps(hi, e);
+    }
     float part[SUM_PARTS];
     _mm256_storeu_ps(part, lo);
     _mm256_storeu_ps(part + 8, hi);
-    exp_sum_tail(x, shift, y, i, n, part);
     return add_parts(part);
 }
 __attribute__((target("avx512f"))) static float exp_sum_avx512(const float *x, float shift,
@@ -245,46 +275,46 @@ __attribute__((target("avx512f"))) static float exp_sum_avx512(const float *x, f
         _mm512_storeu_ps(y + i, e);
         acc = _mm512_add_ps(acc, e);
     }
+    if (i < n) {
+        __mmask16 m = MASK16(n - i);
+        __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh)));
+        _mm512_mask_storeu_ps(y + i, m, e);
+        acc = _mm512_add_ps(acc, e);
+    }
     float part[SUM_PARTS];
     _mm512_storeu_ps(part, acc);
-    exp_sum_tail(x, shift, y, i, n, part);
     return add_parts(part);
 }
 
+/* y = f(x) elementwise, 8 or 16 at a time, the tail masked */
+#define ELEMENTWISE_AVX2(f8)                                                             \
+    size_t i = 0;                                                                        \
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f8(_mm256_loadu_ps(x + i)));      \
+    if (i < n) {                                                                         \
+        __m256i m = first_lanes8(n - i);                                                 \
+        _mm256_maskstore_ps(y + i, m, f8(_mm256_maskload_ps(x + i, m)));                 \
+    }
+#define ELEMENTWISE_AVX512(f16)                                                          \
+    size_t i = 0;                                                                        \
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, f16(_mm512_loadu_ps(x + i)));   \
+    if (i < n) {                                                                         \
+        __mmask16 m = MASK16(n - i);                                                     \
+        _mm512_mask_storeu_ps(y + i, m, f16(_mm512_maskz_loadu_ps(m, x + i)));           \
+    }
+
 __attribute__((target("avx2,fma"))) static void tanh_avx2(const float *x, float *y, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, tanh8(_mm256_loadu_ps(x + i)));
-    tanh_plain(x, y, i, n);
+    ELEMENTWISE_AVX2(tanh8)
 }
 __attribute__((target("avx512f"))) static void tanh_avx512(const float *x, float *y, size_t n) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, tanh16(_mm512_loadu_ps(x + i)));
-    tanh_plain(x, y, i, n);
+    ELEMENTWISE_AVX512(tanh16)
 }
-
 __attribute__((target("avx2,fma"))) static void sigmoid_avx2(const float *x, float *y,
                                                               size_t n) {
-    __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 xi = _mm256_loadu_ps(x + i);
-        __m256 e = exp8(X8_OR(xi, sign)), d = _mm256_add_ps(one, e);   /* e^-|x| */
-        __m256 negative = _mm256_cmp_ps(xi, zero, _CMP_NGE_UQ);         /* !(x >= 0) */
-        _mm256_storeu_ps(y + i, _mm256_div_ps(_mm256_blendv_ps(one, e, negative), d));
-    }
-    sigmoid_plain(x, y, i, n);
+    ELEMENTWISE_AVX2(sigmoid8)
 }
 __attribute__((target("avx512f"))) static void sigmoid_avx512(const float *x, float *y,
                                                                 size_t n) {
-    __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f), zero = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 xi = _mm512_loadu_ps(x + i);
-        __m512 e = exp16(X16_OR(xi, sign)), d = _mm512_add_ps(one, e);  /* e^-|x| */
-        __mmask16 negative = _mm512_cmp_ps_mask(xi, zero, _CMP_NGE_UQ);  /* !(x >= 0) */
-        _mm512_storeu_ps(y + i, _mm512_div_ps(_mm512_mask_blend_ps(negative, one, e), d));
-    }
-    sigmoid_plain(x, y, i, n);
+    ELEMENTWISE_AVX512(sigmoid16)
 }
 #endif /* VMATH_X86 */
 

@@ -86,11 +86,37 @@ static void accumulate_row(float *gx, size_t sx, const float *g, float sign, con
     }
 }
 
+/* Input k of add, sub or mul when it has the output's shape (no broadcast to undo) and
+ * nothing has written its gradient yet: written here, in one pass, and true; the loops below
+ * then leave it out. Otherwise (a broadcast input, one already written) false, and it is
+ * zeroed first if still unset, as nn_backward would have (the node has sets_grads). The
+ * values are those the loops would add to zero: g, -g, g * other. */
+static bool set_whole_grad(nn_node *n, int k, binary_kind kind) {
+    nn_tensor *t = n->in[k], *other = n->in[1 - k];
+    if (!WANTS_GRAD(t)) return false;
+    bool whole = t->size == n->out->size && (kind != OP_MUL || other->size == t->size);
+    if (!whole || !(t->grad_state & NN_GRAD_UNSET)) {
+        nn_grad_zero_if_unset(t);
+        return false;
+    }
+    nn_grad_take_unset(t);
+    const float *restrict g = n->out->grad, *restrict o = other->data;
+    float *restrict gt = t->grad;
+    size_t len = t->size;
+    if (kind == OP_MUL) for (size_t i = 0; i < len; i++) gt[i] = g[i] * o[i];
+    else if (kind == OP_SUB && k == 1) for (size_t i = 0; i < len; i++) gt[i] = -g[i];
+    else memcpy(gt, g, len * sizeof(float));
+    return true;
+}
+
 static void binary_backward(nn_node *n) {
     const broadcast *bc = n->extra;
     const float *a = n->in[0]->data, *b = n->in[1]->data, *g = n->out->grad;
-    float *ga = WANTS_GRAD(n->in[0]) ? n->in[0]->grad : NULL;
-    float *gb = WANTS_GRAD(n->in[1]) ? n->in[1]->grad : NULL;
+    binary_kind kind = (binary_kind)n->i[0];
+    bool set_a = kind != OP_DIV && set_whole_grad(n, 0, kind);
+    bool set_b = kind != OP_DIV && set_whole_grad(n, 1, kind);
+    float *ga = WANTS_GRAD(n->in[0]) && !set_a ? n->in[0]->grad : NULL;
+    float *gb = WANTS_GRAD(n->in[1]) && !set_b ? n->in[1]->grad : NULL;
     switch ((binary_kind)n->i[0]) {
     case OP_ADD: /* d(a+b) = da + db */
         FOR_EACH_ROW(bc, {
@@ -133,6 +159,7 @@ static nn_tensor *binary(const char *op, binary_kind kind, nn_tensor *a, nn_tens
         *bc = local;
         node->extra = bc;
         node->i[0] = kind;
+        node->sets_grads = kind != OP_DIV;   /* see set_whole_grad */
     }
     const float *x = a->data, *y = b->data;
     float *z = out->data;
