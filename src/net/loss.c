@@ -38,25 +38,27 @@ nn_tensor *nn_mse_loss(nn_tensor *pred, nn_tensor *target) {
  * log s away before z[y] is subtracted. Logits (..., C) of any rank are N = size / C rows. */
 
 static void cross_entropy_backward(nn_node *n) {
-    const float *probs = n->extra;
-    const int *labels = (const int *)(probs + n->in[0]->size);
     int cols = n->in[0]->shape[n->in[0]->ndim - 1], rows = (int)(n->in[0]->size / cols);
+    const float *ex = n->extra, *sums = ex + n->in[0]->size;   /* see the forward */
+    const int *labels = (const int *)(sums + rows);
     float g = n->out->grad[0] / (float)rows;
     float *gz = n->in[0]->grad;
     bool set = nn_grad_take_unset(n->in[0]);   /* the logits' gradient: written, not added */
 #pragma omp parallel for schedule(static) if (n->in[0]->size > PARALLEL_MIN_ELEMENTS)
     for (int r = 0; r < rows; r++) {
-        /* dz_c = g (p_c - [c == label]): the label's column apart, so the rest vectorise */
+        /* dz_c = g (p_c - [c == label]) with p_c = e_c / s: the label's column apart, so the
+         * rest vectorise */
         float *restrict gr = gz + (size_t)r * cols;
-        const float *restrict pr = probs + (size_t)r * cols;
+        const float *restrict er = ex + (size_t)r * cols;
+        float s = sums[r];
         int y = labels[r];
         if (set) {
-            for (int c = 0; c < cols; c++) gr[c] = g * pr[c];
-            gr[y] = g * (pr[y] - 1.0f);
+            for (int c = 0; c < cols; c++) gr[c] = g * (er[c] / s);
+            gr[y] = g * (er[y] / s - 1.0f);
         } else {
-            for (int c = 0; c < y; c++) gr[c] += g * pr[c];
-            gr[y] += g * (pr[y] - 1.0f);
-            for (int c = y + 1; c < cols; c++) gr[c] += g * pr[c];
+            for (int c = 0; c < y; c++) gr[c] += g * (er[c] / s);
+            gr[y] += g * (er[y] / s - 1.0f);
+            for (int c = y + 1; c < cols; c++) gr[c] += g * (er[c] / s);
         }
     }
 }
@@ -82,26 +84,28 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
                                NULL, &node);
     if (node) node->sets_grads = true;
-    /* Saved for backward: the softmax (N*C floats), then a copy of the labels. */
-    float *probs = nn_arena_alloc_unzeroed(logits->size * sizeof(float) +
-                                           (size_t)rows * sizeof(int));
-    memcpy(probs + logits->size, labels, (size_t)rows * sizeof(int));
+    /* Saved for backward: e = e^(z - m) (N*C floats) and each row's sum s (N), whose ratio
+     * e / s is the softmax (divided there, not here: one pass over the N*C floats fewer, the
+     * same numbers), then a copy of the labels. */
+    float *ex = nn_arena_alloc_unzeroed(logits->size * sizeof(float) +
+                                        (size_t)rows * (sizeof(float) + sizeof(int)));
+    float *sums = ex + logits->size;
+    memcpy(sums + rows, labels, (size_t)rows * sizeof(int));
     /* rows are independent: shared among the threads, each row's loss kept, then added up
      * in row order (the same sum whatever the number of threads) */
     float *row_loss = nn_arena_alloc_unzeroed((size_t)rows * sizeof(float));
 #pragma omp parallel for schedule(static) if (logits->size > PARALLEL_MIN_ELEMENTS)
     for (int r = 0; r < rows; r++) {
         const float *z = logits->data + (size_t)r * cols;
-        float *p = probs + (size_t)r * cols;
         float m = nn_max_floats(z, (size_t)cols);
-        float s = nn_vexp_sum(z, m, p, (size_t)cols);   /* p = e^(z - m), s = its sum */
-        for (int c = 0; c < cols; c++) p[c] /= s;
+        float s = nn_vexp_sum(z, m, ex + (size_t)r * cols, (size_t)cols);   /* e, its sum */
+        sums[r] = s;
         row_loss[r] = logf(s) - (z[labels[r]] - m);
     }
     double total = 0.0;
     for (int r = 0; r < rows; r++) total += (double)row_loss[r];
     out->data[0] = (float)(total / rows);
-    if (node) node->extra = probs;
+    if (node) node->extra = ex;
     return out;
 }
 
