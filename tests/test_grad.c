@@ -125,14 +125,16 @@ static void test_grad_linear_op(void **state) {
  * (the first product sets its gradient, the second must add). */
 static const int chain_labels[4] = {2, 0, 1, 2};
 static nn_tensor *op_product_chain(nn_tensor **in) {
-    nn_tensor *h = nn_linear(nn_matmul(in[0], in[1]), in[2], NULL);   /* (4, 3) */
+    /* the bias an intermediate too: linear adds into its gradient, which must start at 0 */
+    nn_tensor *h = nn_linear(nn_matmul(in[0], in[1]), in[2], nn_tanh(in[4]));   /* (4, 3) */
     return nn_cross_entropy_loss(nn_matmul(h, nn_tanh(in[3])), chain_labels);
 }
 static void test_grad_product_chain(void **state) {
     (void)state;
-    nn_tensor *in[4] = {input(-1, 1, NN_SHAPE(4, 5)), input(-1, 1, NN_SHAPE(5, 6)),
-                        input(-1, 1, NN_SHAPE(6, 3)), input(-1, 1, NN_SHAPE(3, 3))};
-    check(op_product_chain, in, 4);
+    nn_tensor *in[5] = {input(-1, 1, NN_SHAPE(4, 5)), input(-1, 1, NN_SHAPE(5, 6)),
+                        input(-1, 1, NN_SHAPE(6, 3)), input(-1, 1, NN_SHAPE(3, 3)),
+                        input(-1, 1, NN_SHAPE(3))};
+    check(op_product_chain, in, 5);
 }
 /* The activations write an intermediate's gradient too: t feeds four of them (the first
  * backward to run sets t's gradient, the other three add), each a single consumer of its

@@ -100,7 +100,8 @@ static void linear_backward(nn_node *n) {
         nn_kernel_gemm_any(nn_grad_take_unset(x), false, true, g, w->data, x->grad, M, K, N);
     if (WANTS_GRAD(w)) /* (K,M) @ (M,N) */
         nn_kernel_gemm_any(nn_grad_take_unset(w), true, false, x->data, g, w->grad, K, N, M);
-    if (WANTS_GRAD(b)) {
+    if (WANTS_GRAD(b)) {   /* a sum over rows, added: zeroed first if b is an unset intermediate */
+        nn_grad_zero_if_unset(b);
         float *restrict gb = b->grad;
         for (int r = 0; r < M; r++) {   /* row by row: each row's N sums vectorise */
             const float *restrict gr = g + (size_t)r * N;
@@ -134,7 +135,7 @@ nn_tensor *nn_linear(nn_tensor *x, nn_tensor *w, nn_tensor *b) {
     /* the GEMM sets every element, from the bias: no zeroing first */
     nn_node *node;
     nn_tensor *y = nn_record_filled("nn_linear", linear_backward, x->ndim, shape, x, w, b, &node);
-    if (node) node->sets_grads = true;   /* x's and W's gradients; b's is always added to */
+    if (node) node->sets_grads = true;   /* x's and W's gradients set; b's added to */
     nn_kernel_gemm_set(false, false, x->data, w->data, y->data, (int)(x->size / (size_t)K), N,
                        K, b ? b->data : NULL);
     return y;
