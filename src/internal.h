@@ -17,6 +17,9 @@
 
 enum { NN_OWNER_USER = 0, NN_OWNER_GRAPH = 1, NN_OWNER_MODEL = 2 };
 
+/* The number of elements of an array (not a pointer). */
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* "(2, 3)" of a tensor into a small stack buffer, for error messages. */
 typedef struct { char s[64]; } nn_shape_buf;
 static inline nn_shape_buf nn_shape_of(const nn_tensor *t) {

@@ -7,8 +7,6 @@
 #include "../src/core/vmath.h"
 #include <float.h>
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 static const nn_vmath_path vector_paths[] = {NN_VMATH_PLAIN, NN_VMATH_AVX2, NN_VMATH_AVX512};
 
 /* |got - want| in units of the last place of a float near want (subnormals: 2^-149). A

@@ -53,7 +53,6 @@
 #define T15 -0.0014558344f             /* -929569/638512875 */
 #define T17 0.00059002744f             /* 6404582/10854718875 */
 #define SUM_PARTS 16
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- plain C: one number at a time -------------------------------------------------------- */
 
@@ -118,25 +117,20 @@ static float add_parts(float *part) {
     return part[0];
 }
 
-/* Elements [from, n) on the plain path, adding into the parts by index. */
-static void exp_sum_tail(const float *x, float shift, float *y, size_t from, size_t n,
-                         float *part) {
-    for (size_t i = from; i < n; i++) {
+/* The plain path: one number at a time, element i's value added into part i % 16. */
+static float exp_sum_plain(const float *x, float shift, float *y, size_t n) {
+    float part[SUM_PARTS] = {0};
+    for (size_t i = 0; i < n; i++) {
         y[i] = exp1(x[i] - shift);
         part[i % SUM_PARTS] += y[i];
     }
-}
-
-static float exp_sum_plain(const float *x, float shift, float *y, size_t n) {
-    float part[SUM_PARTS] = {0};
-    exp_sum_tail(x, shift, y, 0, n, part);
     return add_parts(part);
 }
-static void tanh_plain(const float *x, float *y, size_t from, size_t n) {
-    for (size_t i = from; i < n; i++) y[i] = tanh1(x[i]);
+static void tanh_plain(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanh1(x[i]);
 }
-static void sigmoid_plain(const float *x, float *y, size_t from, size_t n) {
-    for (size_t i = from; i < n; i++) y[i] = sigmoid1(x[i]);
+static void sigmoid_plain(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = sigmoid1(x[i]);
 }
 
 /* ---- the reference: libm --------------------------------------------------------------- */
@@ -412,7 +406,7 @@ void nn_vtanh(const float *x, float *y, size_t n) {
     case NN_VMATH_AVX2: tanh_avx2(x, y, n); return;
     case NN_VMATH_AVX512: tanh_avx512(x, y, n); return;
 #endif
-    default: tanh_plain(x, y, 0, n); return;
+    default: tanh_plain(x, y, n); return;
     }
 }
 
@@ -429,6 +423,6 @@ void nn_vsigmoid(const float *x, float *y, size_t n) {
     case NN_VMATH_AVX2: sigmoid_avx2(x, y, n); return;
     case NN_VMATH_AVX512: sigmoid_avx512(x, y, n); return;
 #endif
-    default: sigmoid_plain(x, y, 0, n); return;
+    default: sigmoid_plain(x, y, n); return;
     }
 }
