@@ -38,7 +38,7 @@
 #include <omp.h>
 #endif
 
-enum { IMAGE_BATCH = 64, EVAL_BATCH = 500, SEQ_BATCH = 32, SEQ_T = 64, VOCAB = 2502,
+enum { IMAGE_BATCH = 64, EVAL_BATCH = 64, SEQ_BATCH = 32, SEQ_T = 64, VOCAB = 2502,
        STREAM_LEN = 1 << 16 };
 
 typedef struct outcome {
@@ -92,8 +92,9 @@ static nn_tensor *image_forward(const image_net *n, nn_tensor *x) {
     if (!n->conv1)
         return nn_linear_layer_forward(n->fc2,
                                        nn_relu(nn_linear_layer_forward(n->fc1, nn_flatten(x))));
-    nn_tensor *h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(n->conv1, x)), 2, 2);
-    h = nn_max_pool2d(nn_relu(nn_conv2d_layer_forward(n->conv2, h)), 2, 2);   /* (N,16,7,7) */
+    /* conv + ReLU as one op: one tensor instead of two (PyTorch's side: ReLU(inplace=True)) */
+    nn_tensor *h = nn_max_pool2d(nn_conv2d_layer_forward_relu(n->conv1, x), 2, 2);
+    h = nn_max_pool2d(nn_conv2d_layer_forward_relu(n->conv2, h), 2, 2);   /* (N,16,7,7) */
     return nn_linear_layer_forward(n->fc1, nn_flatten(h));
 }
 

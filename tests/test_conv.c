@@ -380,6 +380,111 @@ static void test_fast_matches_reference_random(void **state) {
     }
 }
 
+/* ---- nn_conv2d_relu: one op for nn_relu(nn_conv2d(...)) ---------------------------------- */
+
+static nn_tensor *conv_relu_loss(nn_tensor **in, void *user) {
+    check_ctx *c = user;
+    nn_tensor *y = nn_conv2d_relu(in[0], in[1], in[2], c->stride, c->padding);
+    return nn_sum(nn_mul(y, c->r));
+}
+
+static void test_conv_relu_gradcheck(void **state) {
+    (void)state;
+    const int combos[][2] = {{1, 1}, {2, 0}, {1, 0}};   /* stride, padding; kernel 3x3 */
+    for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++)
+        for (int ref = 0; ref < 2; ref++) {
+            bool was = nn_set_conv2d_reference(ref);
+            int s = combos[i][0], p = combos[i][1];
+            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(2, 3, 5, 6)));
+            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(4, 3, 3, 3)));
+            nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(4)));
+            int Ho = (5 + 2 * p - 3) / s + 1, Wo = (6 + 2 * p - 3) / s + 1;
+            check_ctx c = {s, p, 0, true, nn_rand_normal(0, 1, NN_SHAPE(2, 4, Ho, Wo))};
+            /* as in the chain check: no pre-activation lies within eps of the kink */
+            nn_gradcheck_result r =
+                nn_gradcheck(conv_relu_loss, (nn_tensor *[]){x, w, b}, 3, &c, 1e-3, 2e-2);
+            if (!r.ok)
+                fail_msg("conv2d_relu %s stride %d padding %d: rel err %g at input %d [%zu] "
+                         "(analytic %g, numeric %g)", ref ? "reference" : "fast", s, p,
+                         r.max_rel_err, r.worst_input, r.worst_index, r.analytic, r.numeric);
+            assert_int_equal(r.checked, x->size + w->size + b->size);
+            nn_tensor_free(x);
+            nn_tensor_free(w);
+            nn_tensor_free(b);
+            nn_tensor_free(c.r);
+            nn_set_conv2d_reference(was);
+        }
+}
+
+/* y, dx, dw, db of one op, copied out of the graph */
+typedef struct { nn_tensor *y, *dx, *dw, *db; } conv_run;
+
+static conv_run run_conv(bool fused, nn_tensor *x, nn_tensor *w, nn_tensor *b, int s, int p,
+                         nn_tensor *r) {
+    nn_zero_grad(x);
+    nn_zero_grad(w);
+    nn_zero_grad(b);
+    nn_tensor *y = fused ? nn_conv2d_relu(x, w, b, s, p) : nn_relu(nn_conv2d(x, w, b, s, p));
+    assert_non_null(y);
+    conv_run out = {nn_clone(y), NULL, NULL, NULL};
+    nn_backward(nn_sum(nn_mul(y, r)));
+    out.dx = nn_from_array(x->grad, 4, x->shape);
+    out.dw = nn_from_array(w->grad, 4, w->shape);
+    out.db = nn_from_array(b->grad, 1, b->shape);
+    nn_graph_clear();
+    return out;
+}
+
+static void assert_same_bits(const nn_tensor *got, const nn_tensor *want, const char *what) {
+    assert_int_equal(got->size, want->size);
+    if (memcmp(got->data, want->data, got->size * sizeof(float)) != 0)
+        fail_msg("nn_conv2d_relu's %s differs from nn_relu(nn_conv2d(...))'s", what);
+}
+
+/* The fused op makes the same numbers as the pair, bit for bit, on both paths: it applies the
+ * same max(0, .) to the same sums, and masks dy exactly as relu's backward does. */
+static void test_conv_relu_matches_the_pair(void **state) {
+    (void)state;
+    const conv_case cases[] = {
+        {3, 1, 28, 28, 8, 3, 3, 1, 1, true, true},   /* the bench's first layer */
+        {2, 8, 14, 14, 16, 3, 3, 1, 1, true, true},  /* and its second */
+        {2, 3, 7, 5, 5, 2, 3, 2, 1, true, true},     /* odd sizes, stride 2 */
+        {1, 4, 6, 6, 3, 1, 1, 1, 0, true, true},     /* 1x1: no columns */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int ref = 0; ref < 2; ref++) {
+            const conv_case *cc = &cases[i];
+            bool was = nn_set_conv2d_reference(ref);
+            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->C, cc->H, cc->W)));
+            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K, cc->C, cc->kh, cc->kw)));
+            nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K)));
+            int Ho = (cc->H + 2 * cc->p - cc->kh) / cc->s + 1;
+            int Wo = (cc->W + 2 * cc->p - cc->kw) / cc->s + 1;
+            nn_tensor *r = nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->K, Ho, Wo));
+            conv_run pair = run_conv(false, x, w, b, cc->s, cc->p, r);
+            conv_run fused = run_conv(true, x, w, b, cc->s, cc->p, r);
+            size_t zeros = 0;   /* the case must exercise the mask: some outputs cut to 0 */
+            for (size_t k = 0; k < pair.y->size; k++) zeros += pair.y->data[k] == 0.0f;
+            assert_true(zeros > 0 && zeros < pair.y->size);
+            assert_same_bits(fused.y, pair.y, "y");
+            assert_same_bits(fused.dx, pair.dx, "dx");
+            assert_same_bits(fused.dw, pair.dw, "dw");
+            assert_same_bits(fused.db, pair.db, "db");
+            conv_run *runs[] = {&pair, &fused};
+            for (int k = 0; k < 2; k++) {
+                nn_tensor_free(runs[k]->y);
+                nn_tensor_free(runs[k]->dx);
+                nn_tensor_free(runs[k]->dw);
+                nn_tensor_free(runs[k]->db);
+            }
+            nn_tensor_free(x);
+            nn_tensor_free(w);
+            nn_tensor_free(b);
+            nn_tensor_free(r);
+            nn_set_conv2d_reference(was);
+        }
+}
+
 /* The fast path hands images to threads in any order but sums their gradients in image
  * order: runs give the same bits, with 2 threads or 1 (when OpenMP is on). */
 /* Max pooling 2x2 / stride 2 has an unrolled fast path: it must give the general loop's
@@ -607,6 +712,8 @@ int main(void) {
         NN_TEST(test_chain_gradcheck),
         NN_TEST(test_fast_matches_reference_fixed),
         NN_TEST(test_fast_matches_reference_random),
+        NN_TEST(test_conv_relu_gradcheck),
+        NN_TEST(test_conv_relu_matches_the_pair),
         NN_TEST(test_pool_fast_matches_reference),
         NN_TEST(test_fast_is_deterministic),
         NN_TEST(test_no_grad_records_nothing),

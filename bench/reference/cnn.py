@@ -15,8 +15,9 @@ import common  # noqa: E402
 def main():
     args = common.parse_args(__doc__, images=True)
     nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    relu = nn.ReLU(inplace=True)   # one tensor, as libnn's nn_conv2d_relu
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), relu, nn.MaxPool2d(2),
+                          nn.Conv2d(8, 16, 3, padding=1), relu, nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
     for conv in (model[0], model[3]):
         nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")   # fan-in: in_ch * 3 * 3

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-IMAGE_BATCH, EVAL_BATCH = 64, 500
+IMAGE_BATCH, EVAL_BATCH = 64, 64
 SEQ_BATCH, SEQ_T, VOCAB, STREAM_LEN = 32, 64, 2502, 1 << 16
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 MASK64 = (1 << 64) - 1

@@ -127,6 +127,7 @@
 
 /* ops/conv.h */
 #define nn_conv2d(...) NN_AT(nn_conv2d(__VA_ARGS__))
+#define nn_conv2d_relu(...) NN_AT(nn_conv2d_relu(__VA_ARGS__))
 #define nn_max_pool2d(...) NN_AT(nn_max_pool2d(__VA_ARGS__))
 #define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
 #define nn_flatten(...) NN_AT(nn_flatten(__VA_ARGS__))
@@ -174,6 +175,7 @@
 /* net/conv_layer.h */
 #define nn_conv2d_layer_new(...) NN_AT(nn_conv2d_layer_new(__VA_ARGS__))
 #define nn_conv2d_layer_forward(...) NN_AT(nn_conv2d_layer_forward(__VA_ARGS__))
+#define nn_conv2d_layer_forward_relu(...) NN_AT(nn_conv2d_layer_forward_relu(__VA_ARGS__))
 
 /* net/embedding.h */
 #define nn_embedding_layer_new(...) NN_AT(nn_embedding_layer_new(__VA_ARGS__))

@@ -31,15 +31,27 @@ nn_conv2d_layer *nn_conv2d_layer_new(nn_model *m, const char *name, int in_ch, i
     return l;
 }
 
+/* The input's shape against the layer's; reports misuse under op's name. */
+static bool input_fits(const char *op, const nn_conv2d_layer *layer, const nn_tensor *x) {
+    if (x->ndim != 4 || x->shape[1] != layer->in_ch) {
+        nn_fail(op, "the input is (N, in_ch, H, W), channels in dim 1",
+                "input %s does not fit a layer W %s (in_ch = %d)", SHAPE(x), SHAPE(layer->W),
+                layer->in_ch);
+        return false;
+    }
+    return true;
+}
+
 nn_tensor *nn_conv2d_layer_forward(const nn_conv2d_layer *layer, nn_tensor *x) {
     NN_REQUIRE(layer, "nn_conv2d_layer_forward");
     NN_REQUIRE(x, "nn_conv2d_layer_forward");
-    if (x->ndim != 4 || x->shape[1] != layer->in_ch) {
-        nn_fail("nn_conv2d_layer_forward", "the input is (N, in_ch, H, W), channels in dim 1",
-                "input %s does not fit a layer W %s (in_ch = %d)", SHAPE(x), SHAPE(layer->W),
-                layer->in_ch);
-        return NULL;
-    }
+    if (!input_fits("nn_conv2d_layer_forward", layer, x)) return NULL;
     return nn_conv2d(x, layer->W, layer->b, layer->stride, layer->padding);
 }
 
+nn_tensor *nn_conv2d_layer_forward_relu(const nn_conv2d_layer *layer, nn_tensor *x) {
+    NN_REQUIRE(layer, "nn_conv2d_layer_forward_relu");
+    NN_REQUIRE(x, "nn_conv2d_layer_forward_relu");
+    if (!input_fits("nn_conv2d_layer_forward_relu", layer, x)) return NULL;
+    return nn_conv2d_relu(x, layer->W, layer->b, layer->stride, layer->padding);
+}

@@ -188,26 +188,38 @@ static float sum_floats(const float *a, int n) {
     return s;
 }
 
+/* nn_conv2d_relu's activation, y = max(0, y), and its backward: the gradient of the
+ * pre-activation is dy where y > 0, else 0 (y > 0 exactly where the pre-activation is). */
+static void relu_in_place(float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+static void relu_mask(const float *restrict y, const float *restrict dy, float *restrict g,
+                      size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float d = dy[i];   /* loaded whatever the sign: a select, not a branch per element */
+        g[i] = y[i] > 0.0f ? d : 0.0f;
+    }
+}
+
 /* A 1x1 kernel with stride 1 and no padding sees each pixel once: col IS the image. */
 static bool col_is_image(const conv_geom *g) {
     return g->kh == 1 && g->kw == 1 && g->stride == 1 && g->pad == 0;
 }
 
-/* keep_cols: every image's columns are kept, (N, R, P), and returned for backward's dw
- * (which would otherwise build them again); else one scratch per thread, and NULL. */
-static float *conv_forward_fast(const conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, bool keep_cols) {
+/* relu: nn_conv2d_relu, max(0, .) applied to each image's output as soon as it is made.
+ * The columns live in one scratch per thread, not one per image: backward builds them again
+ * (as cheap as reading them back, and chapter 3's two layers at batch 64 would keep 5 MB). */
+static void conv_forward_fast(const conv_geom *g, const float *x, const float *w,
+                              const float *b, float *y, bool relu) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P, cs = (size_t)R * P;
     bool direct = col_is_image(g);
-    keep_cols = keep_cols && !direct;
-    size_t copies = keep_cols ? (size_t)g->N : (size_t)max_threads();
-    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(copies * cs * sizeof(float));
+    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(max_threads() * cs * sizeof(float));
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         const float *col = x + n * xs;
         if (!direct) {
-            float *mine = cols + (keep_cols ? (size_t)n : (size_t)thread_id()) * cs;
+            float *mine = cols + (size_t)thread_id() * cs;
             im2col(g, x + n * xs, mine);
             col = mine;
         }
@@ -215,51 +227,54 @@ static float *conv_forward_fast(const conv_geom *g, const float *x, const float 
         for (int k = 0; k < g->K; k++)
             for (int q = 0; q < P; q++) yn[(size_t)k * P + q] = b ? b[k] : 0.0f;
         nn_kernel_gemm_nn(w, col, yn, g->K, R, P);       /* y_n (K,P) += w (K,R) @ col (R,P) */
+        if (relu) relu_in_place(yn, ys);                 /* while y_n is still in cache */
     }
-    return keep_cols ? cols : NULL;
 }
 
-/* kept_cols: forward's columns of every image (N, R, P), or NULL to build them here */
+/* relu_y: nn_conv2d_relu's output, whose dy is masked image by image (NULL: plain conv) */
 static void conv_backward_fast(const conv_geom *g, const float *x, const float *w,
-                               const float *kept_cols, const float *dy, float *dx, float *dw,
-                               float *db) {
+                               const float *relu_y, const float *dy,
+                               float *dx, float *dw, float *db) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo, K = g->K;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)K * P;
     bool direct = col_is_image(g);
     int nt = max_threads();
-    /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx. */
-    size_t per = (size_t)2 * R * P;
-    float *scratch = nn_arena_alloc((size_t)nt * per * sizeof(float));
+    /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx, the masked dy_n (K,P). */
+    size_t per = (size_t)2 * R * P + (relu_y ? ys : 0);
+    float *scratch = nn_arena_alloc_unzeroed((size_t)nt * per * sizeof(float));
     /* Each image's own dw (K,R) and db (K), added up in image order after the loop: the
      * result is then the same bits whichever thread did which image, and for any number of
-     * threads. (The arena zeroes them.) */
-    float *dw_n = dw ? nn_arena_alloc((size_t)g->N * K * R * sizeof(float)) : NULL;
-    float *db_n = db ? nn_arena_alloc((size_t)g->N * K * sizeof(float)) : NULL;
+     * threads. (Each is written whole, so the arena need not zero them.) */
+    float *dw_n = dw ? nn_arena_alloc_unzeroed((size_t)g->N * K * R * sizeof(float)) : NULL;
+    float *db_n = db ? nn_arena_alloc_unzeroed((size_t)g->N * K * sizeof(float)) : NULL;
     /* dynamic: when another program holds a core, the free thread takes more images */
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         float *s = scratch + (size_t)thread_id() * per;
         float *col = s, *dcol = s + (size_t)R * P;
         const float *dyn = dy + n * ys;                  /* (K, P) */
+        if (relu_y) {
+            float *masked = dcol + (size_t)R * P;
+            relu_mask(relu_y + n * ys, dyn, masked, ys);
+            dyn = masked;
+        }
         if (db)
             for (int k = 0; k < K; k++) db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
         if (dw) {
             const float *c = x + n * xs;
-            if (kept_cols) {
-                c = kept_cols + (size_t)n * R * P;
-            } else if (!direct) {
+            if (!direct) {
                 im2col(g, c, col);
                 c = col;
             }
-            /* dw_n (K,R) += dy_n (K,P) @ col^T, col stored (R,P): read transposed in place */
-            nn_kernel_gemm_nt(dyn, c, dw_n + (size_t)n * K * R, K, P, R);
+            /* dw_n (K,R) = dy_n (K,P) @ col^T, col stored (R,P): read transposed in place */
+            nn_kernel_gemm_set(false, true, dyn, c, dw_n + (size_t)n * K * R, K, R, P, NULL);
         }
         if (dx) {                                        /* w^T (R,K), w stored (K,R) */
             if (direct) {                                /* dx_n (C,P) += w^T @ dy_n */
                 nn_kernel_gemm_tn(w, dyn, dx + n * xs, R, K, P);
             } else {
-                memset(dcol, 0, (size_t)R * P * sizeof(float));
-                nn_kernel_gemm_tn(w, dyn, dcol, R, K, P); /* dcol (R,P) = w^T @ dy_n */
+                /* dcol (R,P) = w^T @ dy_n */
+                nn_kernel_gemm_set(true, false, w, dyn, dcol, R, P, K, NULL);
                 col2im_add(g, dcol, dx + n * xs);
             }
         }
@@ -279,7 +294,7 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
 typedef struct {
     conv_geom g;
     bool reference;
-    const float *cols;   /* the fast path's im2col columns of every image, or NULL */
+    bool relu;   /* nn_conv2d_relu: the output is max(0, conv) */
 } conv_saved;
 
 static void conv2d_backward(nn_node *n) {
@@ -288,17 +303,25 @@ static void conv2d_backward(nn_node *n) {
     float *dx = WANTS_GRAD(x) ? x->grad : NULL;
     float *dw = WANTS_GRAD(w) ? w->grad : NULL;
     float *db = WANTS_GRAD(b) ? b->grad : NULL;
-    if (s->reference)
-        conv_backward_reference(&s->g, x->data, w->data, n->out->grad, dx, dw, db);
-    else
-        conv_backward_fast(&s->g, x->data, w->data, s->cols, n->out->grad, dx, dw, db);
+    const float *dy = n->out->grad, *relu_y = s->relu ? n->out->data : NULL;
+    if (s->reference) {
+        if (relu_y) {   /* the gradient of the pre-activation, then the plain backward */
+            float *masked = nn_arena_alloc_unzeroed(n->out->size * sizeof(float));
+            relu_mask(relu_y, dy, masked, n->out->size);
+            dy = masked;
+        }
+        conv_backward_reference(&s->g, x->data, w->data, dy, dx, dw, db);
+    } else {
+        conv_backward_fast(&s->g, x->data, w->data, relu_y, dy, dx, dw, db);
+    }
 }
 
-nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
-    const char *op = "nn_conv2d";
-    NN_REQUIRE(x, "nn_conv2d");
-    NN_REQUIRE(w, "nn_conv2d");
-    if (!nn_require_live(b, "nn_conv2d", "b")) return NULL;   /* b may be NULL: no bias */
+/* nn_conv2d and nn_conv2d_relu: op is the caller's name, for the messages */
+static nn_tensor *conv2d_op(const char *op, nn_tensor *x, nn_tensor *w, nn_tensor *b,
+                            int stride, int padding, bool relu) {
+    NN_REQUIRE(x, op);
+    NN_REQUIRE(w, op);
+    if (!nn_require_live(b, op, "b")) return NULL;   /* b may be NULL: no bias */
     if (x->ndim != 4) {
         nn_fail(op, "x is a batch of images (N, C, H, W); one grayscale H x W image is "
                 "nn_reshape(x, NN_SHAPE(1, 1, H, W))",
@@ -354,17 +377,23 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
         s = nn_arena_alloc(sizeof *s);
         s->g = g;
         s->reference = use_reference;
+        s->relu = relu;
         node->extra = s;
     }
     const float *bias = b ? b->data : NULL;
     if (use_reference) {
         conv_forward_reference(&g, x->data, w->data, bias, y->data);
+        if (relu) relu_in_place(y->data, y->size);
     } else {
-        /* backward's dw needs the columns again: keep them (N R P floats: 1.8 and 3.6 MB
-         * for chapter 3's two layers at batch 64) rather than build them twice */
-        bool keep = s && w->requires_grad;
-        const float *cols = conv_forward_fast(&g, x->data, w->data, bias, y->data, keep);
-        if (s) s->cols = cols;
+        conv_forward_fast(&g, x->data, w->data, bias, y->data, relu);
     }
     return y;
+}
+
+nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
+    return conv2d_op("nn_conv2d", x, w, b, stride, padding, false);
+}
+
+nn_tensor *nn_conv2d_relu(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
+    return conv2d_op("nn_conv2d_relu", x, w, b, stride, padding, true);
 }

@@ -19,5 +19,7 @@ typedef struct nn_conv2d_layer {
 nn_conv2d_layer *nn_conv2d_layer_new(nn_model *m, const char *name, int in_ch, int out_ch,
                                      int ksize, int stride, int padding, nn_init init);
 nn_tensor *nn_conv2d_layer_forward(const nn_conv2d_layer *layer, nn_tensor *x);
+/* nn_relu(nn_conv2d_layer_forward(layer, x)) in one op (nn_conv2d_relu): half the memory */
+nn_tensor *nn_conv2d_layer_forward_relu(const nn_conv2d_layer *layer, nn_tensor *x);
 
 #endif

@@ -23,6 +23,12 @@
  * stride >= 1, padding >= 0 (zeros on all four sides). Differentiable in x, w and b. */
 nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding);
 
+/* nn_relu(nn_conv2d(x, w, b, stride, padding)) as one op: the same numbers, but one output
+ * tensor (and one gradient) instead of two, and the activation applied while each image's
+ * output is still in cache. Backward needs only y: the pre-activation was positive exactly
+ * where y > 0. */
+nn_tensor *nn_conv2d_relu(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding);
+
 /* Two implementations sit behind nn_conv2d: the reference (direct nested loops, the formula
  * above written out; slow, easy to read) and the fast path (im2col: copy every patch of the
  * image into a column of a matrix, then one matrix multiply with the kernels; OpenMP over
