@@ -302,6 +302,17 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
  * than they save. Each element is computed the same way either way. */
 #define PARALLEL_MIN_ELEMENTS (1L << 18)
 
+/* The size of OpenMP's team and this thread's number in it (1 and 0 without OpenMP): for
+ * loops that give each thread its own scratch. */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int nn_max_threads(void) { return omp_get_max_threads(); }
+static inline int nn_thread_id(void) { return omp_get_thread_num(); }
+#else
+static inline int nn_max_threads(void) { return 1; }
+static inline int nn_thread_id(void) { return 0; }
+#endif
+
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
 

@@ -8,6 +8,9 @@
  * causal mask, for square and for "fewer queries than keys" shapes; what the weights look
  * like (rows sum to 1, masked entries 0); and misuse. */
 #include "testing.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static nn_tensor *owned(uint64_t seed, float lo, float hi, int ndim, const int *shape) {
     nn_tensor *t = nn_zeros(ndim, shape);
@@ -73,6 +76,59 @@ static void test_layer_norm_gradcheck(void **state) {
     assert_int_equal(r.checked, 36 + 6 + 6);
     for (int i = 0; i < 3; i++) nn_tensor_free(in[i]);
     nn_tensor_free(R);
+}
+
+/* y, dx, dgamma, dbeta of sum(layer_norm(x) * R) on a given number of threads (0: OpenMP's
+ * default), copied out */
+static void layer_norm_run(nn_tensor *in[3], nn_tensor *R, int threads, float *out[4]) {
+#ifdef _OPENMP
+    int was = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    for (int i = 0; i < 3; i++) nn_zero_grad(in[i]);
+    nn_tensor *y = nn_layer_norm(in[0], in[1], in[2], 1e-5f);
+    nn_backward(nn_sum(nn_mul(y, R)));
+#ifdef _OPENMP
+    omp_set_num_threads(was);
+#endif
+    const nn_tensor *src[4] = {y, in[0], in[1], in[2]};
+    for (int i = 0; i < 4; i++) {
+        out[i] = malloc(sizeof(float) * src[i]->size);
+        memcpy(out[i], i == 0 ? y->data : src[i]->grad, sizeof(float) * src[i]->size);
+    }
+    nn_graph_clear();
+}
+
+/* Big enough for the threads (rows shared out; gamma's and beta's columns in blocks of 16,
+ * C = 70 leaves a short last block): the same bits on one thread as on all, and dgamma,
+ * dbeta the column sums they are. */
+static void test_layer_norm_threads(void **state) {
+    (void)state;
+    enum { R = 1100, C = 70 };
+    nn_tensor *in[3] = {nn_requires_grad(owned(8, -2, 2, NN_SHAPE(R, C))),
+                        nn_requires_grad(owned(9, 0.5f, 1.5f, NN_SHAPE(C))),
+                        nn_requires_grad(owned(10, -1, 1, NN_SHAPE(C)))};
+    nn_tensor *dy = owned(11, -1, 1, NN_SHAPE(R, C));
+    float *one[4], *all[4];
+    layer_norm_run(in, dy, 1, one);
+    layer_norm_run(in, dy, 0, all);
+    size_t n[4] = {R * C, R * C, C, C};
+    for (int i = 0; i < 4; i++) assert_memory_equal(one[i], all[i], n[i] * sizeof(float));
+    for (int j = 0; j < C; j++) {
+        double dgamma = 0, dbeta = 0;
+        for (int r = 0; r < R; r++) {   /* xhat = (y - beta) / gamma */
+            double xhat = (one[0][r * C + j] - in[2]->data[j]) / in[1]->data[j];
+            dgamma += dy->data[r * C + j] * xhat;
+            dbeta += dy->data[r * C + j];
+        }
+        assert_true(fabs(one[2][j] - dgamma) < 1e-3 * (1 + fabs(dgamma)));
+        assert_true(fabs(one[3][j] - dbeta) < 1e-3 * (1 + fabs(dbeta)));
+    }
+    for (int i = 0; i < 4; i++) free(one[i]), free(all[i]);
+    for (int i = 0; i < 3; i++) nn_tensor_free(in[i]);
+    nn_tensor_free(dy);
 }
 
 static void test_layer_norm_misuse(void **state) {
@@ -201,32 +257,58 @@ static void test_attention_gradcheck(void **state) {
         }
 }
 
-/* Both paths give the same gradients (not only gradients close to the numeric ones). */
+/* y and the three gradients of sum(attention(q, k, v) * R), copied out, on one path with a
+ * given number of threads (0: OpenMP's default). */
+static float *attention_run(attn_case a, bool ref, int threads, float *out[4]) {
+    nn_tensor *R = owned(91, -1, 1, NN_SHAPE(a.G, a.Tq, a.dv));
+    nn_tensor *in[3] = {nn_requires_grad(owned(92, -1, 1, NN_SHAPE(a.G, a.Tq, a.d))),
+                        nn_requires_grad(owned(93, -1, 1, NN_SHAPE(a.G, a.Tk, a.d))),
+                        nn_requires_grad(owned(94, -1, 1, NN_SHAPE(a.G, a.Tk, a.dv)))};
+    bool old = nn_set_attention_reference(ref);
+#ifdef _OPENMP
+    int was = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    nn_tensor *y = nn_attention(in[0], in[1], in[2], a.causal, NULL);
+    out[3] = malloc(sizeof(float) * y->size);
+    memcpy(out[3], y->data, sizeof(float) * y->size);
+    nn_backward(nn_sum(nn_mul(y, R)));
+#ifdef _OPENMP
+    omp_set_num_threads(was);
+#endif
+    nn_set_attention_reference(old);
+    for (int i = 0; i < 3; i++) {
+        out[i] = malloc(sizeof(float) * in[i]->size);
+        memcpy(out[i], in[i]->grad, sizeof(float) * in[i]->size);
+    }
+    nn_graph_clear();
+    for (int i = 0; i < 3; i++) nn_tensor_free(in[i]);
+    nn_tensor_free(R);
+    return out[0];
+}
+
+/* Both paths give the same outputs and gradients (not only gradients close to the numeric
+ * ones), on a small case and on one with enough groups for the fast path's threads; and the
+ * fast path gives the same bits on one thread as on two. */
 static void test_attention_paths_same_gradients(void **state) {
     (void)state;
-    attn_case a = {4, 6, 6, 8, 8, true};
-    float *grads[2][3];
-    nn_tensor *R = owned(91, -1, 1, NN_SHAPE(a.G, a.Tq, a.dv));
-    for (int ref = 0; ref < 2; ref++) {
-        nn_tensor *in[3] = {nn_requires_grad(owned(92, -1, 1, NN_SHAPE(a.G, a.Tq, a.d))),
-                            nn_requires_grad(owned(93, -1, 1, NN_SHAPE(a.G, a.Tk, a.d))),
-                            nn_requires_grad(owned(94, -1, 1, NN_SHAPE(a.G, a.Tk, a.dv)))};
-        bool old = nn_set_attention_reference(ref);
-        nn_backward(nn_sum(nn_mul(nn_attention(in[0], in[1], in[2], true, NULL), R)));
-        nn_set_attention_reference(old);
-        for (int i = 0; i < 3; i++) {
-            grads[ref][i] = malloc(sizeof(float) * in[i]->size);
-            memcpy(grads[ref][i], in[i]->grad, sizeof(float) * in[i]->size);
+    const attn_case both[] = {{4, 6, 6, 8, 8, true}, {96, 32, 32, 16, 16, true}};
+    for (int c = 0; c < 2; c++) {
+        attn_case a = both[c];
+        float *got[3][4];
+        attention_run(a, true, 0, got[0]);
+        attention_run(a, false, 0, got[1]);
+        attention_run(a, false, 1, got[2]);
+        size_t n[4] = {(size_t)a.G * a.Tq * a.d, (size_t)a.G * a.Tk * a.d,
+                       (size_t)a.G * a.Tk * a.dv, (size_t)a.G * a.Tq * a.dv};
+        for (int i = 0; i < 4; i++) {
+            assert_floats_near(got[0][i], got[1][i], n[i], 1e-5f);
+            assert_memory_equal(got[1][i], got[2][i], n[i] * sizeof(float));
+            for (int r = 0; r < 3; r++) free(got[r][i]);
         }
-        nn_graph_clear();
-        for (int i = 0; i < 3; i++) nn_tensor_free(in[i]);
     }
-    size_t n[3] = {(size_t)a.G * a.Tq * a.d, (size_t)a.G * a.Tk * a.d, (size_t)a.G * a.Tk * a.dv};
-    for (int i = 0; i < 3; i++) {
-        assert_floats_near(grads[0][i], grads[1][i], n[i], 1e-5f);
-        free(grads[0][i]), free(grads[1][i]);
-    }
-    nn_tensor_free(R);
 }
 
 /* Causal: the output at position t does not move when the inputs after t change. */
@@ -345,6 +427,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         NN_TEST(test_layer_norm_forward_matches_formula),
         NN_TEST(test_layer_norm_gradcheck),
+        NN_TEST(test_layer_norm_threads),
         NN_TEST(test_layer_norm_misuse),
         NN_TEST(test_attention_matches_formula_both_paths),
         NN_TEST(test_attention_leading_axes),

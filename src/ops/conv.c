@@ -24,24 +24,6 @@
 #include "internal.h"
 #include "nn/ops/conv.h"
 #include <stdio.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-static int max_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-static int thread_id(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
 
 typedef struct conv_geom {
     int N, C, H, W;   /* input */
@@ -214,12 +196,12 @@ static void conv_forward_fast(const conv_geom *g, const float *x, const float *w
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P, cs = (size_t)R * P;
     bool direct = col_is_image(g);
-    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(max_threads() * cs * sizeof(float));
+    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(nn_max_threads() * cs * sizeof(float));
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
         const float *col = x + n * xs;
         if (!direct) {
-            float *mine = cols + (size_t)thread_id() * cs;
+            float *mine = cols + (size_t)nn_thread_id() * cs;
             im2col(g, x + n * xs, mine);
             col = mine;
         }
@@ -238,7 +220,7 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo, K = g->K;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)K * P;
     bool direct = col_is_image(g);
-    int nt = max_threads();
+    int nt = nn_max_threads();
     /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx, the masked dy_n (K,P). */
     size_t per = (size_t)2 * R * P + (relu_y ? ys : 0);
     float *scratch = nn_arena_alloc_unzeroed((size_t)nt * per * sizeof(float));
@@ -250,7 +232,7 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
     /* dynamic: when another program holds a core, the free thread takes more images */
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
-        float *s = scratch + (size_t)thread_id() * per;
+        float *s = scratch + (size_t)nn_thread_id() * per;
         float *col = s, *dcol = s + (size_t)R * P;
         const float *dyn = dy + n * ys;                  /* (K, P) */
         if (relu_y) {

@@ -6,30 +6,55 @@
 
 typedef struct { float *mean, *rstd; int rows, cols; } layer_norm_saved;
 
+/* Rows are independent, so OpenMP shares them out above this many elements (the tiny GPT's
+ * 2048 x 64 is 131,072: about 0.3 ms a pass on one thread). */
+enum { LN_PARALLEL_MIN = 1 << 16 };
+
+/* Backward in two passes, each shared among the threads without changing a bit of the
+ * result: dx row by row (each row's own two means), then dgamma and dbeta column by column,
+ * every column summed over the rows in order, as one thread would. */
 static void layer_norm_backward(nn_node *n) {
     const layer_norm_saved *s = n->extra;
     nn_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
     const float *dy = n->out->grad;
-    int C = s->cols;
-    for (int r = 0; r < s->rows; r++) {
-        const float *xr = x->data + (size_t)r * C, *dyr = dy + (size_t)r * C;
-        float mean = s->mean[r], rstd = s->rstd[r];
-        /* mean(g) and mean(g * xhat), g = dy * gamma */
-        float g_mean = 0.0f, gx_mean = 0.0f;
-        for (int j = 0; j < C; j++) {
-            float xhat = (xr[j] - mean) * rstd, g = dyr[j] * (gamma ? gamma->data[j] : 1.0f);
-            g_mean += g;
-            gx_mean += g * xhat;
-            if (WANTS_GRAD(gamma)) gamma->grad[j] += dyr[j] * xhat;
-            if (WANTS_GRAD(beta)) beta->grad[j] += dyr[j];
+    int C = s->cols, R = s->rows;
+    bool par = (long)R * C > LN_PARALLEL_MIN;
+    if (WANTS_GRAD(x)) {
+#pragma omp parallel for schedule(static) if (par)
+        for (int r = 0; r < R; r++) {
+            const float *xr = x->data + (size_t)r * C, *dyr = dy + (size_t)r * C;
+            float mean = s->mean[r], rstd = s->rstd[r];
+            /* mean(g) and mean(g * xhat), g = dy * gamma */
+            float g_mean = 0.0f, gx_mean = 0.0f;
+            for (int j = 0; j < C; j++) {
+                float xhat = (xr[j] - mean) * rstd, g = dyr[j] * (gamma ? gamma->data[j] : 1.0f);
+                g_mean += g;
+                gx_mean += g * xhat;
+            }
+            g_mean /= (float)C;
+            gx_mean /= (float)C;
+            float *dxr = x->grad + (size_t)r * C;
+            for (int j = 0; j < C; j++) {
+                float xhat = (xr[j] - mean) * rstd, g = dyr[j] * (gamma ? gamma->data[j] : 1.0f);
+                dxr[j] += rstd * (g - g_mean - xhat * gx_mean);
+            }
         }
-        g_mean /= (float)C;
-        gx_mean /= (float)C;
-        if (!WANTS_GRAD(x)) continue;
-        float *dxr = x->grad + (size_t)r * C;
-        for (int j = 0; j < C; j++) {
-            float xhat = (xr[j] - mean) * rstd, g = dyr[j] * (gamma ? gamma->data[j] : 1.0f);
-            dxr[j] += rstd * (g - g_mean - xhat * gx_mean);
+    }
+    float *dgamma = WANTS_GRAD(gamma) ? gamma->grad : NULL;
+    float *dbeta = WANTS_GRAD(beta) ? beta->grad : NULL;
+    if (!dgamma && !dbeta) return;
+    /* dgamma_j = sum_r dy_rj xhat_rj, dbeta_j = sum_r dy_rj: columns in blocks of 16 */
+    enum { BLOCK = 16 };
+#pragma omp parallel for schedule(static) if (par && C > BLOCK)
+    for (int j0 = 0; j0 < C; j0 += BLOCK) {
+        int j1 = j0 + BLOCK < C ? j0 + BLOCK : C;
+        for (int r = 0; r < R; r++) {
+            const float *xr = x->data + (size_t)r * C, *dyr = dy + (size_t)r * C;
+            float mean = s->mean[r], rstd = s->rstd[r];
+            for (int j = j0; j < j1; j++) {
+                if (dgamma) dgamma[j] += dyr[j] * ((xr[j] - mean) * rstd);
+                if (dbeta) dbeta[j] += dyr[j];
+            }
         }
     }
 }
@@ -70,6 +95,7 @@ nn_tensor *nn_layer_norm(nn_tensor *x, nn_tensor *gamma, nn_tensor *beta, float 
         s->cols = C;
         node->extra = s;
     }
+#pragma omp parallel for schedule(static) if ((long)rows * C > LN_PARALLEL_MIN)
     for (int r = 0; r < rows; r++) {
         const float *xr = x->data + (size_t)r * C;
         float *yr = out->data + (size_t)r * C;
