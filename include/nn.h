@@ -3,7 +3,8 @@
  * library and one header per job (README.md, "Layout"):
  *   core/   errors, random numbers, the tensor, the graph (arena, tape, backward), the model
  *   ops/    differentiable ops: elementwise, matmul, shape, reductions, softmax, convolution,
- *           one-hot, the embedding lookup, cosine similarity, LayerNorm, attention
+ *           one-hot, the embedding lookup, cosine similarity, LayerNorm, attention, a GRU
+ *           over a whole sequence
  *   net/    what networks are built from: init, layers (linear, conv, embedding, RNN/GRU/LSTM,
  *           LayerNorm, position encodings, multi-head attention, the Transformer block, a
  *           small GPT), losses, penalties, optimizers, sampling the next token
@@ -39,6 +40,7 @@ extern "C" {
 #include "nn/ops/embedding.h"
 #include "nn/ops/layer_norm.h"
 #include "nn/ops/attention.h"
+#include "nn/ops/gru.h"
 #include "nn/ops/quant.h"
 
 #include "nn/net/init.h"

@@ -139,7 +139,7 @@ static void test_set_ignores_old_c(void **state) {
     nn_rng rng;
     nn_rng_seed(&rng, 13);
     const int sizes[][3] = {{1, 7, 5},    {7, 33, 9},    {33, 65, 127}, {15, 300, 16},
-                            {145, 41, 200}, {257, 7, 33}, {300, 300, 200}};
+                            {145, 41, 200}, {257, 7, 33}, {300, 300, 200}, {20, 300, 260}};
     const nn_gemm_path paths[] = {NN_GEMM_REFERENCE, NN_GEMM_PLAIN, NN_GEMM_SSE, NN_GEMM_AVX2,
                                   NN_GEMM_AVX512, NN_GEMM_BLAS};
     for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
@@ -272,6 +272,20 @@ static void test_dot_product_path(void **state) {
     on_every_vector_path(sizes, sizeof sizes / sizeof sizes[0], &rng);
 }
 
+/* C += A^T B with few rows and many columns (a widening layer's weight gradient) is computed
+ * as its transpose and added back (use_transposed_tn in src/core/gemm.c), on the kernels that
+ * read A in place: M up to 256, N >= 4 M, K past a cache block; edges of MR, NR and KC. The
+ * other three layouts of the same shapes take the usual paths. With nn_kernel_gemm_set (and a
+ * bias) it is covered in test_set_ignores_old_c. */
+static void test_transposed_weight_gradient(void **state) {
+    (void)state;
+    nn_rng rng;
+    nn_rng_seed(&rng, 31);
+    const int sizes[][3] = {{2, 9, 300},   {7, 33, 257},  {14, 129, 200}, {15, 61, 193},
+                            {33, 300, 700}, {65, 260, 385}, {128, 600, 256}};
+    on_every_vector_path(sizes, sizeof sizes / sizeof sizes[0], &rng);
+}
+
 /* The system BLAS (a `make BLAS=openblas` build) on the same shapes and layouts, C
  * accumulating: the library hands it the same C += op(A) op(B). Skipped in other builds. */
 static void test_system_blas_matches_the_sums(void **state) {
@@ -373,6 +387,7 @@ int main(void) {
         NN_TEST(test_sgemm_public),
         NN_TEST(test_short_k_products),
         NN_TEST(test_dot_product_path),
+        NN_TEST(test_transposed_weight_gradient),
         NN_TEST(test_set_ignores_old_c),
         NN_TEST(test_linear_op_matches_matmul_add),
         NN_TEST(test_choosing_the_path),

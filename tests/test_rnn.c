@@ -8,6 +8,9 @@
  * state is the last output, stepping one at a time equals the unrolled layer, truncated BPTT
  * with nn_rnn_state_keep, a small sequence task that each cell learns, and misuse. */
 #include "testing.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 enum { B = 2, IN = 3, H = 4 };
 
@@ -316,9 +319,9 @@ static double check_rnn_grad(nn_cell_kind kind, int T) {
     for (int p = 0; p < m->nparams; p++) in[n++] = m->params[p];   /* Wx, Wh, b (, bn) */
     nn_gradcheck_result r = nn_gradcheck(rnn_loss, in, n, &g, 1e-2, 1e-2);
     size_t want = (size_t)(T ? B * T * IN : B * IN) + B * H * (lstm ? 2 : 1) + m->count;
-    printf("  gradcheck %-4s %s: %3zu elements, max rel err %.2e\n", nn_cell_kind_name(kind),
+    printf("  gradcheck %-4s %s: %3zu elements, max rel err %.2e%s\n", nn_cell_kind_name(kind),
            T ? (T == 3 ? "T=3     " : T == 4 ? "T=4     " : "T=5     ") : "one step", r.checked,
-           r.max_rel_err);
+           r.max_rel_err, kind == NN_CELL_GRU && nn_is_rnn_reference() ? " (built from ops)" : "");
     if (!r.ok)
         fail_msg("%s T=%d: input %d element %zu analytic %.6g numeric %.6g rel %.3g",
                  nn_cell_kind_name(kind), T, r.worst_input, r.worst_index, r.analytic,
@@ -338,15 +341,103 @@ static double check_rnn_grad(nn_cell_kind kind, int T) {
     return r.max_rel_err;
 }
 
+/* The GRU twice: as one op (nn_gru_sequence, the default) and built from its cell's ops. */
 static void test_rnn_gradcheck_one_step(void **state) {
     (void)state;
     for (int k = 0; k < 3; k++) check_rnn_grad(kinds[k], 0);
+    bool was = nn_set_rnn_reference(true);
+    check_rnn_grad(NN_CELL_GRU, 0);
+    nn_set_rnn_reference(was);
 }
 
 static void test_rnn_gradcheck_unrolled(void **state) {
     (void)state;
     for (int k = 0; k < 3; k++)
         for (int T = 3; T <= 5; T++) check_rnn_grad(kinds[k], T);
+    bool was = nn_set_rnn_reference(true);
+    for (int T = 3; T <= 5; T++) check_rnn_grad(NN_CELL_GRU, T);
+    nn_set_rnn_reference(was);
+}
+
+/* ---- the GRU as one op against the GRU built from ops ------------------------------------ */
+
+typedef struct { float *y, *hT, *grad[6]; } gru_run;   /* x, h0, Wx, Wh, b, bn */
+
+/* One forward and backward of a GRU layer (in, H) on x (Bn, T, in) from h0, loss
+ * sum(y * R) + sum(h_T * Rh); everything copied out. */
+static gru_run run_gru(bool reference, int threads, int Bn, int T, int in, int Hn) {
+    bool was = nn_set_rnn_reference(reference);
+#ifdef _OPENMP
+    int team = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    nn_model *m = nn_model_new();
+    nn_rnn_layer *l = nn_rnn_layer_new(m, "gru", NN_CELL_GRU, in, Hn);
+    nn_rng rng;
+    nn_rng_seed(&rng, 40);
+    for (int p = 0; p < m->nparams; p++) nn_fill_uniform(m->params[p], -0.6f, 0.6f, &rng);
+    nn_tensor *x = nn_requires_grad(owned(41, -1, 1, NN_SHAPE(Bn, T, in)));
+    nn_tensor *h0 = nn_requires_grad(owned(42, -1, 1, NN_SHAPE(Bn, Hn)));
+    nn_tensor *R = owned(43, -1, 1, NN_SHAPE(Bn, T, Hn)), *Rh = owned(44, -1, 1, NN_SHAPE(Bn, Hn));
+    nn_rnn_state start = {h0, NULL}, end;
+    nn_tensor *y = nn_rnn_layer_forward(l, x, &start, &end);
+    nn_model_zero_grad(m);
+    nn_backward(nn_add(nn_sum(nn_mul(y, R)), nn_sum(nn_mul(end.h, Rh))));
+    gru_run r = {malloc(y->size * sizeof(float)), malloc(end.h->size * sizeof(float)), {0}};
+    memcpy(r.y, y->data, y->size * sizeof(float));
+    memcpy(r.hT, end.h->data, end.h->size * sizeof(float));
+    nn_tensor *with_grad[6] = {x, h0, l->Wx, l->Wh, l->b, l->bn};
+    for (int i = 0; i < 6; i++) {
+        r.grad[i] = malloc(with_grad[i]->size * sizeof(float));
+        memcpy(r.grad[i], with_grad[i]->grad, with_grad[i]->size * sizeof(float));
+    }
+    nn_graph_clear();
+    nn_tensor_free(x), nn_tensor_free(h0), nn_tensor_free(R), nn_tensor_free(Rh);
+    nn_model_free(m);
+#ifdef _OPENMP
+    omp_set_num_threads(team);
+#endif
+    nn_set_rnn_reference(was);
+    return r;
+}
+
+static void gru_run_free(gru_run *r) {
+    free(r->y), free(r->hT);
+    for (int i = 0; i < 6; i++) free(r->grad[i]);
+}
+
+/* |got - want| <= tol (1 + |want|) everywhere */
+static void expect_close(const float *got, const float *want, size_t n, float tol,
+                         const char *what) {
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(got[i] - want[i]) <= tol * (1.0f + fabsf(want[i]))))
+            fail_msg("%s[%zu]: one op %.8g, from ops %.8g", what, i, got[i], want[i]);
+}
+
+/* Batches of 1, past one block of 16 rows and not a multiple of it; T of 1, even and odd;
+ * H not a multiple of a vector: outputs and all six gradients agree with the cell built from
+ * ops (within float rounding: the sums run in other orders). And with 33 x 64 (three blocks,
+ * enough for the threads) the op gives the same bits on one thread as on all. */
+static void test_gru_one_op_matches_the_cell(void **state) {
+    (void)state;
+    const int cases[][4] = {{1, 1, 3, 5}, {2, 6, 3, 4}, {17, 7, 5, 9}, {33, 4, 8, 64}};
+    const char *names[6] = {"dx", "dh0", "dWx", "dWh", "db", "dbn"};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int Bn = cases[c][0], T = cases[c][1], in = cases[c][2], Hn = cases[c][3];
+        size_t sizes[6] = {(size_t)Bn * T * in, (size_t)Bn * Hn, (size_t)in * 3 * Hn,
+                           (size_t)Hn * 3 * Hn, (size_t)3 * Hn, (size_t)Hn};
+        gru_run ops = run_gru(true, 0, Bn, T, in, Hn), one = run_gru(false, 0, Bn, T, in, Hn);
+        expect_close(one.y, ops.y, (size_t)Bn * T * Hn, 1e-5f, "y");
+        expect_close(one.hT, ops.hT, (size_t)Bn * Hn, 1e-5f, "h_T");
+        for (int i = 0; i < 6; i++) expect_close(one.grad[i], ops.grad[i], sizes[i], 1e-4f, names[i]);
+        gru_run single = run_gru(false, 1, Bn, T, in, Hn);
+        assert_memory_equal(single.y, one.y, (size_t)Bn * T * Hn * sizeof(float));
+        for (int i = 0; i < 6; i++)
+            assert_memory_equal(single.grad[i], one.grad[i], sizes[i] * sizeof(float));
+        gru_run_free(&ops), gru_run_free(&one), gru_run_free(&single);
+    }
 }
 
 /* ---- truncated BPTT ---------------------------------------------------------------------- */
@@ -518,6 +609,16 @@ static void test_rnn_errors(void **state) {
                     "x (2, 5, 3)", "nn_rnn_layer_forward");
     EXPECT_NN_ERROR(nn_rnn_layer_step(lstm, x2, &(nn_rnn_state){h_b, NULL}, NULL),
                     "nn_rnn_layer_step", "h (3, 4)");
+    /* the GRU op itself: xg (B, T, 3H), h0 (B, H), Wh (H, 3H), bn (H) */
+    nn_tensor *xg = nn_zeros(NN_SHAPE(B, 5, 3 * H)), *bn_bad = nn_zeros(NN_SHAPE(H + 1));
+    EXPECT_NN_ERROR(nn_gru_sequence(xg, ok, lstm->Wh, gru->bn), "nn_gru_sequence",
+                    "Wh is (H, 3H)", "(4, 16)", "test_rnn.c");
+    EXPECT_NN_ERROR(nn_gru_sequence(x, ok, gru->Wh, gru->bn), "xg is (B, T, 3H)",
+                    "xg (2, 5, 3)");
+    EXPECT_NN_ERROR(nn_gru_sequence(xg, h_b, gru->Wh, gru->bn), "h0 (3, 4)");
+    EXPECT_NN_ERROR(nn_gru_sequence(xg, ok, gru->Wh, bn_bad), "bn (5)");
+    EXPECT_NN_ERROR(nn_gru_sequence(xg, NULL, gru->Wh, gru->bn), "is NULL");
+    nn_tensor_free(xg), nn_tensor_free(bn_bad);
     /* a state carried across nn_graph_clear() without nn_rnn_state_keep is gone */
     nn_rnn_state stale;
     nn_rnn_layer_forward(lstm, x, NULL, &stale);
@@ -544,6 +645,7 @@ int main(void) {
         NN_TEST(test_rnn_step_by_step_equals_unrolled),
         NN_TEST(test_rnn_gradcheck_one_step),
         NN_TEST(test_rnn_gradcheck_unrolled),
+        NN_TEST(test_gru_one_op_matches_the_cell),
         NN_TEST(test_rnn_truncated_bptt_with_keep),
         NN_TEST(test_rnn_learns_to_delay),
         NN_TEST(test_rnn_no_grad_and_frozen),

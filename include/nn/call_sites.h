@@ -128,6 +128,7 @@
 /* ops/conv.h */
 #define nn_conv2d(...) NN_AT(nn_conv2d(__VA_ARGS__))
 #define nn_conv2d_relu(...) NN_AT(nn_conv2d_relu(__VA_ARGS__))
+#define nn_gru_sequence(...) NN_AT(nn_gru_sequence(__VA_ARGS__))
 #define nn_max_pool2d(...) NN_AT(nn_max_pool2d(__VA_ARGS__))
 #define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
 #define nn_flatten(...) NN_AT(nn_flatten(__VA_ARGS__))

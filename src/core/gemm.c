@@ -408,6 +408,38 @@ static bool use_dot_nt(nn_gemm_path path, bool ta, bool tb, int M, int N, int K)
 }
 #endif
 
+/* C (M, N) += A^T B, A stored (K, M), with few rows M and many columns N: a weight gradient
+ * x^T dY of a layer that widens, like the char model's head (128 x 2502 from K = 2048). The
+ * packed GEMM would copy all of B (K x N, 20 MB there) into panels. Its transpose
+ * C^T (N, M) = B^T A needs no such copy: op(A) is then B^T, which the strided micro-kernel
+ * reads in place (for each k, MR neighbouring floats of one row of B), and only A (K x M) is
+ * packed. So compute C^T into a buffer and add it back transposed (M N floats, against the
+ * K N it saves). On the head it took 1.3 GFLOP from about 72 to 90 GFLOP/s on one thread,
+ * 132 to 155 on two (AVX-512). */
+static bool use_transposed_tn(const gemm_kernel *kr, bool ta, bool tb, int M, int N, int K) {
+    return kr && kr->micro_strided && ta && !tb && N >= 4 * M &&
+           M <= PACK_A_MIN_PANELS * kr->NR && K >= kr->KC;
+}
+
+static void gemm_tn_transposed(int path, const float *A, const float *B, float *C, int M,
+                               int N, int K, gemm_start start) {
+    float *T = nn_xmalloc((size_t)N * M * sizeof(float));   /* C^T (N, M) */
+    gemm_run(path, true, false, B, A, T, N, M, K, 0, (gemm_start){true, NULL});
+    enum { TILE = 32 };   /* the transpose in tiles, so both sides stay in the cache */
+    for (int i0 = 0; i0 < M; i0 += TILE)
+        for (int j0 = 0; j0 < N; j0 += TILE) {
+            int i1 = min_int(M, i0 + TILE), j1 = min_int(N, j0 + TILE);
+            for (int i = i0; i < i1; i++) {
+                float *c = C + (size_t)i * N;
+                for (int j = j0; j < j1; j++) {
+                    float v = T[(size_t)j * M + i];
+                    c[j] = start.set ? v + (start.bias ? start.bias[j] : 0.0f) : c[j] + v;
+                }
+            }
+        }
+    free(T);
+}
+
 /* The one entry point: every product in the library comes through here. */
 static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int M, int N,
                  int K, gemm_start start) {
@@ -426,7 +458,10 @@ static void gemm(bool ta, bool tb, const float *A, const float *B, float *C, int
     bool small_k = false, dot_nt = false;
 #endif
     if (packed && !small_k && !dot_nt) {   /* sets C tile by tile */
-        gemm_run(path, ta, tb, A, B, C, M, N, K, 0, start);
+        if (use_transposed_tn(kernel_of(path), ta, tb, M, N, K))
+            gemm_tn_transposed(path, A, B, C, M, N, K, start);
+        else
+            gemm_run(path, ta, tb, A, B, C, M, N, K, 0, start);
         return;
     }
     start_all(C, M, N, start);   /* the other paths add onto C */

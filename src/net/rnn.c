@@ -12,7 +12,20 @@
 #include "nn/ops/elementwise.h"
 #include "nn/ops/matmul.h"
 #include "nn/ops/shape.h"
+#include "nn/ops/gru.h"
 #include "nn/net/rnn.h"
+
+static bool use_reference = false;
+
+bool nn_set_rnn_reference(bool on) {
+    bool old = use_reference;
+    use_reference = on;
+    return old;
+}
+bool nn_is_rnn_reference(void) { return use_reference; }
+
+/* The GRU as one op over the whole sequence (src/ops/gru.c) instead of its cell below */
+static bool fused_gru(const nn_rnn_layer *l) { return l->kind == NN_CELL_GRU && !use_reference; }
 
 const char *nn_cell_kind_name(nn_cell_kind kind) {
     switch (kind) {
@@ -164,6 +177,13 @@ nn_tensor *nn_rnn_layer_forward(const nn_rnn_layer *layer, nn_tensor *x,
 
     /* the input part of every step at once: (B, T, in) @ (in, G*H) + b -> (B, T, G*H) */
     nn_tensor *xg = nn_linear(x, layer->Wx, layer->b);
+    if (fused_gru(layer)) {
+        nn_tensor *y = nn_gru_sequence(xg, s.h, layer->Wh, layer->bn);   /* (B, T, H) */
+        if (!y) return NULL;
+        if (end) *end = (nn_rnn_state){
+            nn_reshape(nn_slice(y, 1, T - 1, 1), NN_SHAPE(B, layer->hidden)), NULL};
+        return y;
+    }
     nn_tensor **hs = nn_arena_alloc((size_t)T * sizeof *hs);   /* each step's h (B, H) */
     for (int t = 0; t < T; t++) {
         /* step t's part, xg[:, t, :]: (B, 1, G*H) -> (B, G*H) */
@@ -188,7 +208,13 @@ nn_tensor *nn_rnn_layer_step(const nn_rnn_layer *layer, nn_tensor *x, const nn_r
     }
     nn_rnn_state s;
     if (!start_state(layer, "nn_rnn_layer_step", in, x->shape[0], &s)) return NULL;
-    s = cell_step(layer, nn_linear(x, layer->Wx, layer->b), s);   /* xg (B, G*H) */
+    nn_tensor *xg = nn_linear(x, layer->Wx, layer->b);   /* (B, G*H) */
+    int B = x->shape[0], H = layer->hidden;
+    if (fused_gru(layer))   /* one step of the same op as the layer's, for the same numbers */
+        s.h = nn_reshape(nn_gru_sequence(nn_reshape(xg, NN_SHAPE(B, 1, 3 * H)), s.h, layer->Wh,
+                                         layer->bn), NN_SHAPE(B, H));
+    else
+        s = cell_step(layer, xg, s);
     if (!s.h) return NULL;
     if (out) *out = s;
     return s.h;

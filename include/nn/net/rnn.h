@@ -49,6 +49,12 @@
  * Generation, one step at a time (the same numbers as the unrolled layer):
  *   nn_rnn_state s = {0};
  *   for (t ...) { nn_tensor *h = nn_rnn_layer_step(lstm, x_t, &s, &s); ... }
+ *
+ * Two implementations of the GRU sit behind the layer: by default the whole sequence is one
+ * op, nn_gru_sequence (nn/ops/gru.h: the same formulas, backward through time written out
+ * by hand, several times faster); nn_set_rnn_reference(true) makes later calls build it from
+ * the cell above, op by op on the tape (the readable one). The RNN and LSTM cells are always
+ * built from ops. Returns the previous setting; default false.
  */
 #ifndef NN_NET_RNN_H
 #define NN_NET_RNN_H
@@ -77,6 +83,10 @@ typedef struct nn_rnn_state {
  * are named after `name` ("rnn", "gru" or "lstm" when NULL). */
 nn_rnn_layer *nn_rnn_layer_new(nn_model *m, const char *name, nn_cell_kind kind, int in,
                                int hidden);
+
+/* The GRU as one op (false, the default) or built from its cell's ops (true); see above. */
+bool nn_set_rnn_reference(bool on);
+bool nn_is_rnn_reference(void);
 
 /* Run the layer over x (B, T, in), starting from `start` (NULL, or NULL fields: zeros;
  * h and c (B, H)). Returns every step's h, (B, T, H), and writes the state after the last
