@@ -70,7 +70,11 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iinclude $(STB_CFLAGS) \
              $(OMP_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-LIB_CFLAGS = $(ALL_CFLAGS) $(MPI_CFLAGS) $(BLAS_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY
+# -fno-math-errno: the library never reads errno after sqrtf and friends, and with the flag
+# the compiler may use the vector square root (the optimizers' loops: the same bits, several
+# elements at a time)
+LIB_CFLAGS = $(ALL_CFLAGS) $(MPI_CFLAGS) $(BLAS_CFLAGS) -Isrc -fPIC -DNN_BUILDING_LIBRARY \
+             -fno-math-errno
 LIBS       = $(STB_LIBS) -lz -lm $(OMP_FLAGS) $(SAN_FLAGS) $(MPI_LIBS) $(BLAS_LIBS)
 
 # The library: src/<layer>/<job>.c, e.g. src/core/graph.c (README.md, "Layout").

@@ -455,8 +455,10 @@ static void test_conv_relu_matches_the_pair(void **state) {
         for (int ref = 0; ref < 2; ref++) {
             const conv_case *cc = &cases[i];
             bool was = nn_set_conv2d_reference(ref);
-            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->C, cc->H, cc->W)));
-            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K, cc->C, cc->kh, cc->kw)));
+            nn_tensor *x =
+                nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->C, cc->H, cc->W)));
+            nn_tensor *w =
+                nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K, cc->C, cc->kh, cc->kw)));
             nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K)));
             int Ho = (cc->H + 2 * cc->p - cc->kh) / cc->s + 1;
             int Wo = (cc->W + 2 * cc->p - cc->kw) / cc->s + 1;

@@ -172,7 +172,9 @@ static void test_set_ignores_old_c(void **state) {
  * apart), (B, T, K) inputs; and its refusals. */
 static void test_linear_op_matches_matmul_add(void **state) {
     (void)state;
-    const int cases[][4] = {{1, 37, 300, 45}, {3, 9, 20, 17}, {1, 2048, 64, 70}};   /* B M K N */
+    /* the last: enough for the bias sums to run on the threads, in blocks of 256 columns */
+    const int cases[][4] = {{1, 37, 300, 45}, {3, 9, 20, 17}, {1, 2048, 64, 70},
+                            {1, 1100, 8, 600}};   /* B M K N */
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int *d = cases[c];
         float *got[2][4];

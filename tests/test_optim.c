@@ -2,6 +2,9 @@
  * gradients and three steps of SGD+momentum, Adam and AdamW, against values PyTorch computed
  * (tests/fixtures/make_torch_twin.py wrote them; the test itself needs no torch). */
 #include "testing.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "fixtures/torch_twin.h"
 
 static void test_sgd_step_by_hand(void **state) {
@@ -45,6 +48,54 @@ static void test_adam_first_step_is_lr_sized(void **state) {
     assert_floats_near(w->data, (float[]){-0.01f, 0.01f, 0.0f}, 3, 1e-5f);
     nn_optim_free(opt);
     nn_model_free(m);
+}
+
+/* A parameter long enough for the threads (300,001 floats): two steps of every optimizer
+ * and the gradient norm give the same bits on one thread as on all, and the norm is the
+ * square root of the sum of squares (in double here). */
+static void run_long_param(int threads, int kind, float *w_out, float *norm_out) {
+#ifdef _OPENMP
+    int team = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    enum { LEN = 300001 };
+    nn_model *m = nn_model_new();
+    nn_tensor *w = nn_model_param(m, "w", NN_SHAPE(LEN), true);
+    nn_rng rng;
+    nn_rng_seed(&rng, 5);
+    nn_fill_uniform(w, -1, 1, &rng);
+    nn_optim *opt = kind == 0 ? nn_sgd_new(m, 0.1f, 0.9f, 0.01f)
+                  : kind == 1 ? nn_adam_new(m, 0.01f, 0.01f) : nn_adamw_new(m, 0.01f, 0.01f);
+    for (int step = 0; step < 2; step++) {
+        for (size_t i = 0; i < LEN; i++) w->grad[i] = 2.0f * nn_rng_uniform(&rng) - 1.0f;
+        *norm_out = nn_model_grad_norm(m);
+        nn_optim_step(opt);
+    }
+    memcpy(w_out, w->data, LEN * sizeof(float));
+    double s = 0;
+    for (size_t i = 0; i < LEN; i++) s += (double)w->grad[i] * w->grad[i];
+    assert_true(fabs(*norm_out - sqrt(s)) <= 1e-5 * sqrt(s));
+    nn_optim_free(opt);
+    nn_model_free(m);
+#ifdef _OPENMP
+    omp_set_num_threads(team);
+#endif
+}
+
+static void test_long_parameter_same_bits_on_any_threads(void **state) {
+    (void)state;
+    enum { LEN = 300001 };
+    float *one = malloc(LEN * sizeof(float)), *all = malloc(LEN * sizeof(float));
+    for (int kind = 0; kind < 3; kind++) {
+        float norm1, norm_all;
+        run_long_param(1, kind, one, &norm1);
+        run_long_param(0, kind, all, &norm_all);
+        assert_memory_equal(one, all, LEN * sizeof(float));
+        assert_memory_equal(&norm1, &norm_all, sizeof norm1);
+    }
+    free(one), free(all);
 }
 
 static void test_optimizer_needs_the_whole_model(void **state) {
@@ -190,6 +241,7 @@ int main(void) {
         NN_TEST(test_twin_loss_and_gradients), NN_TEST(test_twin_sgd_momentum),
         NN_TEST(test_twin_adam),               NN_TEST(test_twin_adamw),
         NN_TEST(test_training_learns_xor),
+        NN_TEST(test_long_parameter_same_bits_on_any_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

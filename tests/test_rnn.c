@@ -431,7 +431,8 @@ static void test_gru_one_op_matches_the_cell(void **state) {
         gru_run ops = run_gru(true, 0, Bn, T, in, Hn), one = run_gru(false, 0, Bn, T, in, Hn);
         expect_close(one.y, ops.y, (size_t)Bn * T * Hn, 1e-5f, "y");
         expect_close(one.hT, ops.hT, (size_t)Bn * Hn, 1e-5f, "h_T");
-        for (int i = 0; i < 6; i++) expect_close(one.grad[i], ops.grad[i], sizes[i], 1e-4f, names[i]);
+        for (int i = 0; i < 6; i++)
+            expect_close(one.grad[i], ops.grad[i], sizes[i], 1e-4f, names[i]);
         gru_run single = run_gru(false, 1, Bn, T, in, Hn);
         assert_memory_equal(single.y, one.y, (size_t)Bn * T * Hn * sizeof(float));
         for (int i = 0; i < 6; i++)

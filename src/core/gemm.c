@@ -426,6 +426,7 @@ static void gemm_tn_transposed(int path, const float *A, const float *B, float *
     float *T = nn_xmalloc((size_t)N * M * sizeof(float));   /* C^T (N, M) */
     gemm_run(path, true, false, B, A, T, N, M, K, 0, (gemm_start){true, NULL});
     enum { TILE = 32 };   /* the transpose in tiles, so both sides stay in the cache */
+#pragma omp parallel for schedule(static) if ((long)M * N > PARALLEL_MIN_ELEMENTS)
     for (int i0 = 0; i0 < M; i0 += TILE)
         for (int j0 = 0; j0 < N; j0 += TILE) {
             int i1 = min_int(M, i0 + TILE), j1 = min_int(N, j0 + TILE);

@@ -241,7 +241,8 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
             dyn = masked;
         }
         if (db)
-            for (int k = 0; k < K; k++) db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
+            for (int k = 0; k < K; k++)
+                db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
         if (dw) {
             const float *c = x + n * xs;
             if (!direct) {

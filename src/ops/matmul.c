@@ -102,10 +102,17 @@ static void linear_backward(nn_node *n) {
         nn_kernel_gemm_any(nn_grad_take_unset(w), true, false, x->data, g, w->grad, K, N, M);
     if (WANTS_GRAD(b)) {   /* a sum over rows, added: zeroed first if b is an unset intermediate */
         nn_grad_zero_if_unset(b);
-        float *restrict gb = b->grad;
-        for (int r = 0; r < M; r++) {   /* row by row: each row's N sums vectorise */
-            const float *restrict gr = g + (size_t)r * N;
-            for (int j = 0; j < N; j++) gb[j] += gr[j];
+        /* row by row, so that each row's sums vectorise; the threads take blocks of columns,
+         * each summed over the rows in order, so the bits do not depend on their number */
+        enum { COLS = 256 };
+#pragma omp parallel for schedule(static) if ((long)M * N > PARALLEL_MIN_ELEMENTS && N > COLS)
+        for (int j0 = 0; j0 < N; j0 += COLS) {
+            int j1 = j0 + COLS < N ? j0 + COLS : N;
+            float *restrict gb = b->grad;
+            for (int r = 0; r < M; r++) {
+                const float *restrict gr = g + (size_t)r * N;
+                for (int j = j0; j < j1; j++) gb[j] += gr[j];
+            }
         }
     }
 }
