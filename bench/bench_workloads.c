@@ -92,9 +92,10 @@ static nn_tensor *image_forward(const image_net *n, nn_tensor *x) {
     if (!n->conv1)
         return nn_linear_layer_forward(n->fc2,
                                        nn_relu(nn_linear_layer_forward(n->fc1, nn_flatten(x))));
-    /* conv + ReLU as one op: one tensor instead of two (PyTorch's side: ReLU(inplace=True)) */
-    nn_tensor *h = nn_max_pool2d(nn_conv2d_layer_forward_relu(n->conv1, x), 2, 2);
-    h = nn_max_pool2d(nn_conv2d_layer_forward_relu(n->conv2, h), 2, 2);   /* (N,16,7,7) */
+    /* conv, ReLU and pool as one op: only the pooled maps are kept, not the full-size ones
+     * (PyTorch's side: ReLU(inplace=True), one full-size tensor per layer) */
+    nn_tensor *h = nn_conv2d_layer_forward_relu_maxpool(n->conv1, x, 2, 2);   /* (N,8,14,14) */
+    h = nn_conv2d_layer_forward_relu_maxpool(n->conv2, h, 2, 2);              /* (N,16,7,7) */
     return nn_linear_layer_forward(n->fc1, nn_flatten(h));
 }
 

@@ -313,6 +313,12 @@ static inline int nn_max_threads(void) { return 1; }
 static inline int nn_thread_id(void) { return 0; }
 #endif
 
+/* Max pooling of one (H, W) plane by k x k windows every s pixels: y (Ho, Wo) and each
+ * winner's index in the plane (argmax may be NULL); general: the plain loop for every window
+ * (the reference), else 2x2 / stride 2 rows unrolled. src/ops/pool.c. */
+void nn_max_pool_plane(const float *x, int H, int W, int k, int s, bool general, float *y,
+                       int *argmax);
+
 /* Backward adds into an input's gradient only when that input asked for one. */
 #define WANTS_GRAD(t) ((t) && (t)->requires_grad && (t)->grad)
 

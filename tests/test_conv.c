@@ -388,6 +388,37 @@ static nn_tensor *conv_relu_loss(nn_tensor **in, void *user) {
     return nn_sum(nn_mul(y, c->r));
 }
 
+static nn_tensor *conv_relu_pool_loss(nn_tensor **in, void *user) {
+    check_ctx *c = user;
+    nn_tensor *y = nn_conv2d_relu_maxpool2d(in[0], in[1], in[2], c->stride, c->padding, c->kernel,
+                                            2);
+    return nn_sum(nn_mul(y, c->r));
+}
+
+/* nn_conv2d_relu_maxpool2d's gradients, both paths: 2 x 2 windows, and 3 x 3 every 2 */
+static void test_conv_relu_maxpool_gradcheck(void **state) {
+    (void)state;
+    for (int pk = 2; pk <= 3; pk++)
+        for (int ref = 0; ref < 2; ref++) {
+            bool was = nn_set_conv2d_reference(ref);
+            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(2, 2, 6, 7)));
+            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(3, 2, 3, 3)));
+            nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 0.3f, NN_SHAPE(3)));
+            int Hp = (6 - pk) / 2 + 1, Wp = (7 - pk) / 2 + 1;   /* padding 1: 6 x 7 */
+            check_ctx c = {1, 1, pk, true, nn_rand_normal(0, 1, NN_SHAPE(2, 3, Hp, Wp))};
+            /* a small step: at 1e-3, moving one weight changes some window's winner */
+            nn_gradcheck_result r =
+                nn_gradcheck(conv_relu_pool_loss, (nn_tensor *[]){x, w, b}, 3, &c, 2e-4, 2e-2);
+            if (!r.ok)
+                fail_msg("conv2d_relu_maxpool2d %s pool %d: rel err %g at input %d [%zu] "
+                         "(analytic %g, numeric %g)", ref ? "reference" : "fast", pk,
+                         r.max_rel_err, r.worst_input, r.worst_index, r.analytic, r.numeric);
+            assert_int_equal(r.checked, x->size + w->size + b->size);
+            nn_tensor_free(x), nn_tensor_free(w), nn_tensor_free(b), nn_tensor_free(c.r);
+            nn_set_conv2d_reference(was);
+        }
+}
+
 static void test_conv_relu_gradcheck(void **state) {
     (void)state;
     const int combos[][2] = {{1, 1}, {2, 0}, {1, 0}};   /* stride, padding; kernel 3x3 */
@@ -419,12 +450,17 @@ static void test_conv_relu_gradcheck(void **state) {
 /* y, dx, dw, db of one op, copied out of the graph */
 typedef struct { nn_tensor *y, *dx, *dw, *db; } conv_run;
 
+/* pool_k 0: relu(conv) as the pair or fused; else max_pool(relu(conv)), as the chain of ops
+ * or as nn_conv2d_relu_maxpool2d */
 static conv_run run_conv(bool fused, nn_tensor *x, nn_tensor *w, nn_tensor *b, int s, int p,
-                         nn_tensor *r) {
+                         int pool_k, int pool_s, nn_tensor *r) {
     nn_zero_grad(x);
     nn_zero_grad(w);
     nn_zero_grad(b);
     nn_tensor *y = fused ? nn_conv2d_relu(x, w, b, s, p) : nn_relu(nn_conv2d(x, w, b, s, p));
+    if (pool_k)
+        y = fused ? nn_conv2d_relu_maxpool2d(x, w, b, s, p, pool_k, pool_s)
+                  : nn_max_pool2d(y, pool_k, pool_s);
     assert_non_null(y);
     conv_run out = {nn_clone(y), NULL, NULL, NULL};
     nn_backward(nn_sum(nn_mul(y, r)));
@@ -435,14 +471,18 @@ static conv_run run_conv(bool fused, nn_tensor *x, nn_tensor *w, nn_tensor *b, i
     return out;
 }
 
-static void assert_same_bits(const nn_tensor *got, const nn_tensor *want, const char *what) {
+static void assert_same_bits(const nn_tensor *got, const nn_tensor *want, const char *what,
+                             bool pooled) {
     assert_int_equal(got->size, want->size);
     if (memcmp(got->data, want->data, got->size * sizeof(float)) != 0)
-        fail_msg("nn_conv2d_relu's %s differs from nn_relu(nn_conv2d(...))'s", what);
+        fail_msg("%s's %s differs from the chain of ops", pooled ? "nn_conv2d_relu_maxpool2d"
+                 : "nn_conv2d_relu", what);
 }
 
-/* The fused op makes the same numbers as the pair, bit for bit, on both paths: it applies the
- * same max(0, .) to the same sums, and masks dy exactly as relu's backward does. */
+/* The fused ops make the same numbers as the chains of ops, bit for bit, on both paths: the
+ * same max(0, .) of the same sums, dy masked exactly as relu's backward does, and pooled the
+ * same way (2 x 2 windows; 3 x 3 every 2, which overlap; odd sizes whose last row and column
+ * no window covers). */
 static void test_conv_relu_matches_the_pair(void **state) {
     (void)state;
     const conv_case cases[] = {
@@ -450,9 +490,13 @@ static void test_conv_relu_matches_the_pair(void **state) {
         {2, 8, 14, 14, 16, 3, 3, 1, 1, true, true},  /* and its second */
         {2, 3, 7, 5, 5, 2, 3, 2, 1, true, true},     /* odd sizes, stride 2 */
         {1, 4, 6, 6, 3, 1, 1, 1, 0, true, true},     /* 1x1: no columns */
+        {2, 2, 9, 11, 4, 3, 3, 1, 0, true, true},    /* a 7 x 9 output */
     };
+    const int pools[][2] = {{0, 0}, {2, 2}, {3, 2}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (int ref = 0; ref < 2; ref++) {
+        for (int ref = 0; ref < 2; ref++)
+        for (size_t pl = 0; pl < sizeof pools / sizeof pools[0]; pl++) {
+            int pk = pools[pl][0], ps = pools[pl][1];
             const conv_case *cc = &cases[i];
             bool was = nn_set_conv2d_reference(ref);
             nn_tensor *x =
@@ -462,16 +506,23 @@ static void test_conv_relu_matches_the_pair(void **state) {
             nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(cc->K)));
             int Ho = (cc->H + 2 * cc->p - cc->kh) / cc->s + 1;
             int Wo = (cc->W + 2 * cc->p - cc->kw) / cc->s + 1;
+            if (pk && (pk > Ho || pk > Wo)) {
+                nn_set_conv2d_reference(was);
+                nn_tensor_free(x), nn_tensor_free(w), nn_tensor_free(b);
+                continue;   /* no window fits */
+            }
+            if (pk) Ho = (Ho - pk) / ps + 1, Wo = (Wo - pk) / ps + 1;
             nn_tensor *r = nn_rand_normal(0, 1, NN_SHAPE(cc->N, cc->K, Ho, Wo));
-            conv_run pair = run_conv(false, x, w, b, cc->s, cc->p, r);
-            conv_run fused = run_conv(true, x, w, b, cc->s, cc->p, r);
+            conv_run pair = run_conv(false, x, w, b, cc->s, cc->p, pk, ps, r);
+            conv_run fused = run_conv(true, x, w, b, cc->s, cc->p, pk, ps, r);
             size_t zeros = 0;   /* the case must exercise the mask: some outputs cut to 0 */
             for (size_t k = 0; k < pair.y->size; k++) zeros += pair.y->data[k] == 0.0f;
-            assert_true(zeros > 0 && zeros < pair.y->size);
-            assert_same_bits(fused.y, pair.y, "y");
-            assert_same_bits(fused.dx, pair.dx, "dx");
-            assert_same_bits(fused.dw, pair.dw, "dw");
-            assert_same_bits(fused.db, pair.db, "db");
+            assert_true(zeros < pair.y->size);
+            if (!pk) assert_true(zeros > 0);
+            assert_same_bits(fused.y, pair.y, "y", pk);
+            assert_same_bits(fused.dx, pair.dx, "dx", pk);
+            assert_same_bits(fused.dw, pair.dw, "dw", pk);
+            assert_same_bits(fused.db, pair.db, "db", pk);
             conv_run *runs[] = {&pair, &fused};
             for (int k = 0; k < 2; k++) {
                 nn_tensor_free(runs[k]->y);
@@ -671,6 +722,14 @@ static void test_conv_errors(void **state) {
                     "1 or more");
     EXPECT_NN_ERROR(nn_conv2d(x, w, NULL, -2, 0), "stride = -2");
     EXPECT_NN_ERROR(nn_conv2d(x, w, NULL, 1, -1), "nn_conv2d", "padding = -1");
+    /* the fused ops check the same, under their own names, and the pooling window */
+    EXPECT_NN_ERROR(nn_conv2d_relu(x, w_ch, NULL, 1, 0), "nn_conv2d_relu", "3 channels");
+    EXPECT_NN_ERROR(nn_conv2d_relu_maxpool2d(x, w, NULL, 0, 0, 2, 2),
+                    "nn_conv2d_relu_maxpool2d", "stride = 0");
+    EXPECT_NN_ERROR(nn_conv2d_relu_maxpool2d(x, w, NULL, 1, 0, 0, 2), "pool kernel 0",
+                    "6x6 output");   /* 8 - 3 + 1 = 6 */
+    EXPECT_NN_ERROR(nn_conv2d_relu_maxpool2d(x, w, NULL, 1, 0, 7, 7), "pool kernel 7");
+    EXPECT_NN_ERROR(nn_conv2d_relu_maxpool2d(x, w, NULL, 1, 0, 2, 0), "stride 0");
     EXPECT_NN_ERROR(nn_conv2d(x, w_big, NULL, 1, 1), "nn_conv2d", "kernel 11x3",
                     "padded input 10x10", "(2, 3, 8, 8)", "(4, 3, 11, 3)", "more padding");
     EXPECT_NN_ERROR(nn_conv2d(NULL, w, NULL, 1, 0), "nn_conv2d", "is NULL");
@@ -715,6 +774,7 @@ int main(void) {
         NN_TEST(test_fast_matches_reference_fixed),
         NN_TEST(test_fast_matches_reference_random),
         NN_TEST(test_conv_relu_gradcheck),
+        NN_TEST(test_conv_relu_maxpool_gradcheck),
         NN_TEST(test_conv_relu_matches_the_pair),
         NN_TEST(test_pool_fast_matches_reference),
         NN_TEST(test_fast_is_deterministic),

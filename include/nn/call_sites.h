@@ -128,6 +128,7 @@
 /* ops/conv.h */
 #define nn_conv2d(...) NN_AT(nn_conv2d(__VA_ARGS__))
 #define nn_conv2d_relu(...) NN_AT(nn_conv2d_relu(__VA_ARGS__))
+#define nn_conv2d_relu_maxpool2d(...) NN_AT(nn_conv2d_relu_maxpool2d(__VA_ARGS__))
 #define nn_gru_sequence(...) NN_AT(nn_gru_sequence(__VA_ARGS__))
 #define nn_max_pool2d(...) NN_AT(nn_max_pool2d(__VA_ARGS__))
 #define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
@@ -177,6 +178,7 @@
 #define nn_conv2d_layer_new(...) NN_AT(nn_conv2d_layer_new(__VA_ARGS__))
 #define nn_conv2d_layer_forward(...) NN_AT(nn_conv2d_layer_forward(__VA_ARGS__))
 #define nn_conv2d_layer_forward_relu(...) NN_AT(nn_conv2d_layer_forward_relu(__VA_ARGS__))
+#define nn_conv2d_layer_forward_relu_maxpool(...) NN_AT(nn_conv2d_layer_forward_relu_maxpool(__VA_ARGS__))
 
 /* net/embedding.h */
 #define nn_embedding_layer_new(...) NN_AT(nn_embedding_layer_new(__VA_ARGS__))

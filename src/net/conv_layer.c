@@ -55,3 +55,12 @@ nn_tensor *nn_conv2d_layer_forward_relu(const nn_conv2d_layer *layer, nn_tensor 
     if (!input_fits("nn_conv2d_layer_forward_relu", layer, x)) return NULL;
     return nn_conv2d_relu(x, layer->W, layer->b, layer->stride, layer->padding);
 }
+
+nn_tensor *nn_conv2d_layer_forward_relu_maxpool(const nn_conv2d_layer *layer, nn_tensor *x,
+                                                int pool_kernel, int pool_stride) {
+    NN_REQUIRE(layer, "nn_conv2d_layer_forward_relu_maxpool");
+    NN_REQUIRE(x, "nn_conv2d_layer_forward_relu_maxpool");
+    if (!input_fits("nn_conv2d_layer_forward_relu_maxpool", layer, x)) return NULL;
+    return nn_conv2d_relu_maxpool2d(x, layer->W, layer->b, layer->stride, layer->padding,
+                                    pool_kernel, pool_stride);
+}

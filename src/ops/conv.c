@@ -188,41 +188,97 @@ static bool col_is_image(const conv_geom *g) {
     return g->kh == 1 && g->kw == 1 && g->stride == 1 && g->pad == 0;
 }
 
-/* relu: nn_conv2d_relu, max(0, .) applied to each image's output as soon as it is made.
- * The columns live in one scratch per thread, not one per image: backward builds them again
- * (as cheap as reading them back, and chapter 3's two layers at batch 64 would keep 5 MB). */
-static void conv_forward_fast(const conv_geom *g, const float *x, const float *w,
-                              const float *b, float *y, bool relu) {
+/* What the op does after the convolution: nothing (nn_conv2d), max(0, .) (nn_conv2d_relu),
+ * or max(0, .) then max pooling by pool_k x pool_k windows every pool_s pixels
+ * (nn_conv2d_relu_maxpool2d), the output then (N, K, Hp, Wp). */
+typedef struct conv_after {
+    bool relu;
+    bool pool;
+    int pool_k, pool_s;
+    int Hp, Wp;
+} conv_after;
+
+/* floats per image of the op's output */
+static size_t out_per_image(const conv_geom *g, const conv_after *a) {
+    return (size_t)g->K * (a->pool ? (size_t)a->Hp * a->Wp : (size_t)g->Ho * g->Wo);
+}
+
+/* Image n's convolution output y_n (K, Ho*Wo), relu'd: pooled into out (K, Hp*Wp) with each
+ * winner's index in its plane (argmax; NULL when there is no backward). */
+static void pool_image(const conv_geom *g, const conv_after *a, const float *yn, bool general,
+                       float *out, int *argmax) {
+    size_t P = (size_t)g->Ho * g->Wo, PP = (size_t)a->Hp * a->Wp;
+    for (int k = 0; k < g->K; k++)
+        nn_max_pool_plane(yn + k * P, g->Ho, g->Wo, a->pool_k, a->pool_s, general, out + k * PP,
+                          argmax ? argmax + k * PP : NULL);
+}
+
+/* The convolution's columns live in one scratch per thread, not one per image: backward
+ * builds them again (as cheap as reading them back, and chapter 3's two layers at batch 64
+ * would keep 5 MB). With a ReLU, each image's output is cut at 0 while it is in the cache;
+ * with pooling, that output is a per-thread scratch too, and only the pooled values (and
+ * their argmax) are kept. */
+static void conv_forward_fast(const conv_geom *g, const conv_after *a, const float *x,
+                              const float *w, const float *b, float *y, int *argmax) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)g->K * P, cs = (size_t)R * P;
-    bool direct = col_is_image(g);
-    float *cols = direct ? NULL : nn_arena_alloc_unzeroed(nn_max_threads() * cs * sizeof(float));
+    size_t os = out_per_image(g, a);
+    bool direct = col_is_image(g), pool = a->pool;
+    size_t per = (direct ? 0 : cs) + (pool ? ys : 0);   /* floats of scratch per thread */
+    float *scratch = per ? nn_arena_alloc_unzeroed(nn_max_threads() * per * sizeof(float)) : NULL;
 #pragma omp parallel for schedule(dynamic) if (g->N > 1)
     for (int n = 0; n < g->N; n++) {
+        float *mine = scratch ? scratch + (size_t)nn_thread_id() * per : NULL;
         const float *col = x + n * xs;
         if (!direct) {
-            float *mine = cols + (size_t)nn_thread_id() * cs;
             im2col(g, x + n * xs, mine);
             col = mine;
         }
-        float *yn = y + n * ys;                          /* (K, P), starts as the bias */
+        float *yn = pool ? mine + (direct ? 0 : cs) : y + n * ys;   /* (K, P), from the bias */
         for (int k = 0; k < g->K; k++)
             for (int q = 0; q < P; q++) yn[(size_t)k * P + q] = b ? b[k] : 0.0f;
         nn_kernel_gemm_nn(w, col, yn, g->K, R, P);       /* y_n (K,P) += w (K,R) @ col (R,P) */
-        if (relu) relu_in_place(yn, ys);                 /* while y_n is still in cache */
+        if (a->relu) relu_in_place(yn, ys);              /* while y_n is still in cache */
+        if (pool) pool_image(g, a, yn, false, y + n * os, argmax ? argmax + n * os : NULL);
     }
 }
 
-/* relu_y: nn_conv2d_relu's output, whose dy is masked image by image (NULL: plain conv) */
-static void conv_backward_fast(const conv_geom *g, const float *x, const float *w,
-                               const float *relu_y, const float *dy,
-                               float *dx, float *dw, float *db) {
+/* The gradient of image n's convolution output (K, P): the op's dy itself (plain conv), dy
+ * where y > 0 (ReLU), or each pooled dy sent back to its window's winner where the pooled y
+ * is > 0 (ReLU then pool: the winner's value is y, so it passed the ReLU exactly then).
+ * y, dy, argmax: the op's output, its gradient, the pool's winners. d: scratch (K, P). */
+static const float *conv_out_grad(const conv_geom *g, const conv_after *a, const float *y,
+                                  const float *dy, const int *argmax, int n, float *d) {
+    size_t P = (size_t)g->Ho * g->Wo, ys = (size_t)g->K * P, os = out_per_image(g, a);
+    if (a->pool) {
+        size_t PP = (size_t)a->Hp * a->Wp;
+        memset(d, 0, ys * sizeof(float));
+        const float *yo = y + n * os, *go = dy + n * os;
+        const int *am = argmax + n * os;
+        for (int k = 0; k < g->K; k++)
+            for (size_t o = 0; o < PP; o++) {
+                size_t i = (size_t)k * PP + o;
+                if (yo[i] > 0.0f) d[(size_t)k * P + am[i]] += go[i];   /* windows may overlap */
+            }
+        return d;
+    }
+    if (a->relu) {
+        relu_mask(y + n * ys, dy + n * ys, d, ys);
+        return d;
+    }
+    return dy + n * ys;
+}
+
+/* y, dy, argmax: the op's output, its gradient and the pool's winners (see conv_out_grad) */
+static void conv_backward_fast(const conv_geom *g, const conv_after *a, const float *x,
+                               const float *w, const float *y, const float *dy,
+                               const int *argmax, float *dx, float *dw, float *db) {
     int R = g->C * g->kh * g->kw, P = g->Ho * g->Wo, K = g->K;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)K * P;
     bool direct = col_is_image(g);
     int nt = nn_max_threads();
-    /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx, the masked dy_n (K,P). */
-    size_t per = (size_t)2 * R * P + (relu_y ? ys : 0);
+    /* Per-thread scratch: col (R,P) for dw, dcol (R,P) for dx, dy_n (K,P) after a ReLU. */
+    size_t per = (size_t)2 * R * P + (a->relu ? ys : 0);
     float *scratch = nn_arena_alloc_unzeroed((size_t)nt * per * sizeof(float));
     /* Each image's own dw (K,R) and db (K), added up in image order after the loop: the
      * result is then the same bits whichever thread did which image, and for any number of
@@ -234,12 +290,7 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
     for (int n = 0; n < g->N; n++) {
         float *s = scratch + (size_t)nn_thread_id() * per;
         float *col = s, *dcol = s + (size_t)R * P;
-        const float *dyn = dy + n * ys;                  /* (K, P) */
-        if (relu_y) {
-            float *masked = dcol + (size_t)R * P;
-            relu_mask(relu_y + n * ys, dyn, masked, ys);
-            dyn = masked;
-        }
+        const float *dyn = conv_out_grad(g, a, y, dy, argmax, n, dcol + (size_t)R * P);
         if (db)
             for (int k = 0; k < K; k++)
                 db_n[(size_t)n * K + k] = sum_floats(dyn + (size_t)k * P, P);
@@ -276,8 +327,9 @@ static void conv_backward_fast(const conv_geom *g, const float *x, const float *
 
 typedef struct {
     conv_geom g;
+    conv_after a;
     bool reference;
-    bool relu;   /* nn_conv2d_relu: the output is max(0, conv) */
+    int *argmax;   /* pooling: each output's winner in its plane of the convolution output */
 } conv_saved;
 
 static void conv2d_backward(nn_node *n) {
@@ -286,22 +338,27 @@ static void conv2d_backward(nn_node *n) {
     float *dx = WANTS_GRAD(x) ? x->grad : NULL;
     float *dw = WANTS_GRAD(w) ? w->grad : NULL;
     float *db = WANTS_GRAD(b) ? b->grad : NULL;
-    const float *dy = n->out->grad, *relu_y = s->relu ? n->out->data : NULL;
+    const float *y = n->out->data, *dy = n->out->grad;
     if (s->reference) {
-        if (relu_y) {   /* the gradient of the pre-activation, then the plain backward */
-            float *masked = nn_arena_alloc_unzeroed(n->out->size * sizeof(float));
-            relu_mask(relu_y, dy, masked, n->out->size);
-            dy = masked;
+        if (s->a.relu) {   /* the gradient of the convolution's output, then the plain backward */
+            size_t ys = (size_t)s->g.K * s->g.Ho * s->g.Wo;
+            float *full = nn_arena_alloc_unzeroed(s->g.N * ys * sizeof(float));
+            for (int i = 0; i < s->g.N; i++) {
+                const float *d = conv_out_grad(&s->g, &s->a, y, dy, s->argmax, i, full + i * ys);
+                if (d != full + i * ys) memcpy(full + i * ys, d, ys * sizeof(float));
+            }
+            dy = full;
         }
         conv_backward_reference(&s->g, x->data, w->data, dy, dx, dw, db);
     } else {
-        conv_backward_fast(&s->g, x->data, w->data, relu_y, dy, dx, dw, db);
+        conv_backward_fast(&s->g, &s->a, x->data, w->data, y, dy, s->argmax, dx, dw, db);
     }
 }
 
-/* nn_conv2d and nn_conv2d_relu: op is the caller's name, for the messages */
+/* nn_conv2d, nn_conv2d_relu and nn_conv2d_relu_maxpool2d: op is the caller's name, for the
+ * messages; a says what follows the convolution (its Hp, Wp filled in here) */
 static nn_tensor *conv2d_op(const char *op, nn_tensor *x, nn_tensor *w, nn_tensor *b,
-                            int stride, int padding, bool relu) {
+                            int stride, int padding, conv_after a) {
     NN_REQUIRE(x, op);
     NN_REQUIRE(w, op);
     if (!nn_require_live(b, op, "b")) return NULL;   /* b may be NULL: no bias */
@@ -350,33 +407,58 @@ static nn_tensor *conv2d_op(const char *op, nn_tensor *x, nn_tensor *w, nn_tenso
     }
     g.Ho = (g.H + 2 * padding - g.kh) / stride + 1;
     g.Wo = (g.W + 2 * padding - g.kw) / stride + 1;
+    if (a.pool) {
+        if (a.pool_k < 1 || a.pool_s < 1 || a.pool_k > g.Ho || a.pool_k > g.Wo) {
+            nn_fail(op, "the pooling window (1 or more, at most the convolution's output) and "
+                    "its stride (1 or more); 2 and 2 halve the height and width",
+                    "pool kernel %d, stride %d on the convolution's %dx%d output (x %s, w %s)",
+                    a.pool_k, a.pool_s, g.Ho, g.Wo, SHAPE(x), SHAPE(w));
+            return NULL;
+        }
+        a.Hp = (g.Ho - a.pool_k) / a.pool_s + 1;
+        a.Wp = (g.Wo - a.pool_k) / a.pool_s + 1;
+    }
+    int out_h = a.pool ? a.Hp : g.Ho, out_w = a.pool ? a.Wp : g.Wo;
 
     nn_node *node;
     /* both paths write every output (the bias first, then the products added on) */
-    nn_tensor *y = nn_record_filled(op, conv2d_backward, 4, (int[]){g.N, g.K, g.Ho, g.Wo}, x, w,
-                                    b, &node);
+    nn_tensor *y = nn_record_filled(op, conv2d_backward, 4, (int[]){g.N, g.K, out_h, out_w}, x,
+                                    w, b, &node);
     conv_saved *s = NULL;
+    int *argmax = NULL;
     if (node) {
         s = nn_arena_alloc(sizeof *s);
-        s->g = g;
-        s->reference = use_reference;
-        s->relu = relu;
+        *s = (conv_saved){g, a, use_reference, NULL};
+        if (a.pool) s->argmax = argmax = nn_arena_alloc_unzeroed(y->size * sizeof(int));
         node->extra = s;
     }
     const float *bias = b ? b->data : NULL;
     if (use_reference) {
-        conv_forward_reference(&g, x->data, w->data, bias, y->data);
-        if (relu) relu_in_place(y->data, y->size);
+        size_t ys = (size_t)g.K * g.Ho * g.Wo;   /* pooling: the whole output first */
+        float *full = a.pool ? nn_arena_alloc_unzeroed(g.N * ys * sizeof(float)) : y->data;
+        conv_forward_reference(&g, x->data, w->data, bias, full);
+        if (a.relu) relu_in_place(full, g.N * ys);
+        size_t os = out_per_image(&g, &a);
+        if (a.pool)
+            for (int n = 0; n < g.N; n++)
+                pool_image(&g, &a, full + n * ys, true, y->data + n * os,
+                           argmax ? argmax + n * os : NULL);
     } else {
-        conv_forward_fast(&g, x->data, w->data, bias, y->data, relu);
+        conv_forward_fast(&g, &a, x->data, w->data, bias, y->data, argmax);
     }
     return y;
 }
 
 nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
-    return conv2d_op("nn_conv2d", x, w, b, stride, padding, false);
+    return conv2d_op("nn_conv2d", x, w, b, stride, padding, (conv_after){0});
 }
 
 nn_tensor *nn_conv2d_relu(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding) {
-    return conv2d_op("nn_conv2d_relu", x, w, b, stride, padding, true);
+    return conv2d_op("nn_conv2d_relu", x, w, b, stride, padding, (conv_after){.relu = true});
+}
+
+nn_tensor *nn_conv2d_relu_maxpool2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride,
+                                    int padding, int pool_kernel, int pool_stride) {
+    conv_after a = {true, true, pool_kernel, pool_stride, 0, 0};
+    return conv2d_op("nn_conv2d_relu_maxpool2d", x, w, b, stride, padding, a);
 }

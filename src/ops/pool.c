@@ -88,6 +88,43 @@ static bool max_pool_2x2_row(const float *xp, int W, int oh, int Wo, float *y, i
     return !nan;
 }
 
+/* One plane x (H, W) -> y (Ho, Wo) and each output's argmax (its winner's index in the
+ * plane; argmax may be NULL): the 2x2 / stride 2 rows unrolled unless `general` (the
+ * reference), every other window by the loop below. Also nn_conv2d_relu_maxpool2d's. */
+void nn_max_pool_plane(const float *xp, int H, int W, int k, int s, bool general, float *y,
+                       int *argmax) {
+    int Ho = (H - k) / s + 1, Wo = (W - k) / s + 1;
+    bool two_by_two = k == 2 && s == 2 && !general;
+    for (int oh = 0; oh < Ho; oh++) {
+        size_t row = (size_t)oh * Wo;
+        if (two_by_two && max_pool_2x2_row(xp, W, oh, Wo, y + row, argmax ? argmax + row : NULL))
+            continue;   /* done by the fast path (no NaN in this row) */
+        for (int ow = 0; ow < Wo; ow++) {
+            int top_left = oh * s * W + ow * s, best = top_left;
+            float bv = xp[best];
+            bool nan = false;
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < k; j++) {
+                    int at = top_left + i * W + j;
+                    float v = xp[at];
+                    /* strictly greater: the first of equal values wins. Written as
+                     * selects, not a branch: on real data the winner is unpredictable. */
+                    bool take = v > bv;
+                    bv = take ? v : bv;
+                    best = take ? at : best;
+                    nan |= v != v;                 /* true only for NaN */
+                }
+            if (nan)                               /* rare: the first NaN wins, so */
+                for (int i = k - 1; i >= 0; i--)   /* NaNs propagate like in PyTorch */
+                    for (int j = k - 1; j >= 0; j--)
+                        if (isnan(xp[top_left + i * W + j])) best = top_left + i * W + j;
+            if (nan) bv = xp[best];
+            y[row + ow] = bv;
+            if (argmax) argmax[row + ow] = best;
+        }
+    }
+}
+
 nn_tensor *nn_max_pool2d(nn_tensor *x, int kernel, int stride) {
     NN_REQUIRE(x, "nn_max_pool2d");
     pool_geom g;
@@ -103,41 +140,11 @@ nn_tensor *nn_max_pool2d(nn_tensor *x, int kernel, int stride) {
         s->argmax = argmax = nn_arena_alloc(y->size * sizeof(int));
         node->extra = s;
     }
-    bool two_by_two = g.k == 2 && g.s == 2 && !nn_is_conv2d_reference();
+    bool general = nn_is_conv2d_reference();
 #pragma omp parallel for schedule(static) if (x->size > 65536)
-    for (int p = 0; p < g.planes; p++) {
-        const float *xp = x->data + p * in_plane;
-        for (int oh = 0; oh < g.Ho; oh++) {
-            size_t row = p * out_plane + (size_t)oh * g.Wo;
-            if (two_by_two && max_pool_2x2_row(xp, g.W, oh, g.Wo, y->data + row,
-                                               argmax ? argmax + row : NULL))
-                continue;   /* done by the fast path (no NaN in this row) */
-            for (int ow = 0; ow < g.Wo; ow++) {
-                int top_left = oh * g.s * g.W + ow * g.s, best = top_left;
-                float bv = xp[best];
-                bool nan = false;
-                for (int i = 0; i < g.k; i++)
-                    for (int j = 0; j < g.k; j++) {
-                        int at = top_left + i * g.W + j;
-                        float v = xp[at];
-                        /* strictly greater: the first of equal values wins. Written as
-                         * selects, not a branch: on real data the winner is unpredictable. */
-                        bool take = v > bv;
-                        bv = take ? v : bv;
-                        best = take ? at : best;
-                        nan |= v != v;                 /* true only for NaN */
-                    }
-                if (nan)                               /* rare: the first NaN wins, so */
-                    for (int i = g.k - 1; i >= 0; i--) /* NaNs propagate like in PyTorch */
-                        for (int j = g.k - 1; j >= 0; j--)
-                            if (isnan(xp[top_left + i * g.W + j])) best = top_left + i * g.W + j;
-                if (nan) bv = xp[best];
-                size_t o = row + ow;
-                y->data[o] = bv;
-                if (argmax) argmax[o] = best;
-            }
-        }
-    }
+    for (int p = 0; p < g.planes; p++)
+        nn_max_pool_plane(x->data + p * in_plane, g.H, g.W, g.k, g.s, general,
+                          y->data + p * out_plane, argmax ? argmax + p * out_plane : NULL);
     return y;
 }
 

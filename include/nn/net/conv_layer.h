@@ -21,5 +21,9 @@ nn_conv2d_layer *nn_conv2d_layer_new(nn_model *m, const char *name, int in_ch, i
 nn_tensor *nn_conv2d_layer_forward(const nn_conv2d_layer *layer, nn_tensor *x);
 /* nn_relu(nn_conv2d_layer_forward(layer, x)) in one op (nn_conv2d_relu): half the memory */
 nn_tensor *nn_conv2d_layer_forward_relu(const nn_conv2d_layer *layer, nn_tensor *x);
+/* nn_max_pool2d(nn_conv2d_layer_forward_relu(layer, x), pool_kernel, pool_stride) in one op
+ * (nn_conv2d_relu_maxpool2d): no full-size output kept */
+nn_tensor *nn_conv2d_layer_forward_relu_maxpool(const nn_conv2d_layer *layer, nn_tensor *x,
+                                                int pool_kernel, int pool_stride);
 
 #endif

@@ -29,6 +29,13 @@ nn_tensor *nn_conv2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int p
  * where y > 0. */
 nn_tensor *nn_conv2d_relu(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride, int padding);
 
+/* nn_max_pool2d(nn_conv2d_relu(x, w, b, stride, padding), pool_kernel, pool_stride) as one op,
+ * the same numbers: (N, K, Hp, Wp). Each image's convolution output is pooled as soon as it
+ * is made, so only the pooled values (and which pixel won each window) are kept: a quarter
+ * of the memory for 2 x 2 windows, no full-size output or gradient at all. */
+nn_tensor *nn_conv2d_relu_maxpool2d(nn_tensor *x, nn_tensor *w, nn_tensor *b, int stride,
+                                    int padding, int pool_kernel, int pool_stride);
+
 /* Two implementations sit behind nn_conv2d: the reference (direct nested loops, the formula
  * above written out; slow, easy to read) and the fast path (im2col: copy every patch of the
  * image into a column of a matrix, then one matrix multiply with the kernels; OpenMP over
