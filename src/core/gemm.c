@@ -41,8 +41,12 @@
 #include <omp.h>
 #endif
 
-/* Threads only for products above this many multiply-adds (kernels.c says why). */
-#define PARALLEL_MIN_FLOPS (1L << 24)
+/* Threads only for products above this many multiply-adds (kernels.c says why; its plain
+ * loops wait for 2^24). The blocked GEMM runs 4 million in about 80 microseconds, tens of
+ * times what starting a team costs on an idle machine; a team for the MLP's 64 x 784 x 128
+ * products took its epoch from 0.39-0.40 to 0.30-0.33 s on two threads (at 2^21, four runs
+ * each). The RNN's per-step 32 x 128 x 384 (1.6 million) stays on one thread. */
+#define PARALLEL_MIN_FLOPS (1L << 22)
 /* The small-shape path (gemm_few_rows below) for products of at most FEW_ROWS rows or at
  * most TINY_FLOPS multiply-adds. Measured with bench/bench_gemm.c --crossover: one row
  * (1 x 128 @ 128 x 128) takes 3.0 us there against 7.4 us packed, two rows already tie
