@@ -8,9 +8,6 @@
  * causal mask, for square and for "fewer queries than keys" shapes; what the weights look
  * like (rows sum to 1, masked entries 0); and misuse. */
 #include "testing.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 static nn_tensor *owned(uint64_t seed, float lo, float hi, int ndim, const int *shape) {
     nn_tensor *t = nn_zeros(ndim, shape);
@@ -81,18 +78,11 @@ static void test_layer_norm_gradcheck(void **state) {
 /* y, dx, dgamma, dbeta of sum(layer_norm(x) * R) on a given number of threads (0: OpenMP's
  * default), copied out */
 static void layer_norm_run(nn_tensor *in[3], nn_tensor *R, int threads, float *out[4]) {
-#ifdef _OPENMP
-    int was = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    int was = test_set_threads(threads);
     for (int i = 0; i < 3; i++) nn_zero_grad(in[i]);
     nn_tensor *y = nn_layer_norm(in[0], in[1], in[2], 1e-5f);
     nn_backward(nn_sum(nn_mul(y, R)));
-#ifdef _OPENMP
-    omp_set_num_threads(was);
-#endif
+    test_restore_threads(was);
     const nn_tensor *src[4] = {y, in[0], in[1], in[2]};
     for (int i = 0; i < 4; i++) {
         out[i] = malloc(sizeof(float) * src[i]->size);
@@ -265,19 +255,12 @@ static float *attention_run(attn_case a, bool ref, int threads, float *out[4]) {
                         nn_requires_grad(owned(93, -1, 1, NN_SHAPE(a.G, a.Tk, a.d))),
                         nn_requires_grad(owned(94, -1, 1, NN_SHAPE(a.G, a.Tk, a.dv)))};
     bool old = nn_set_attention_reference(ref);
-#ifdef _OPENMP
-    int was = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    int was = test_set_threads(threads);
     nn_tensor *y = nn_attention(in[0], in[1], in[2], a.causal, NULL);
     out[3] = malloc(sizeof(float) * y->size);
     memcpy(out[3], y->data, sizeof(float) * y->size);
     nn_backward(nn_sum(nn_mul(y, R)));
-#ifdef _OPENMP
-    omp_set_num_threads(was);
-#endif
+    test_restore_threads(was);
     nn_set_attention_reference(old);
     for (int i = 0; i < 3; i++) {
         out[i] = malloc(sizeof(float) * in[i]->size);

@@ -2,9 +2,6 @@
  * gradients and three steps of SGD+momentum, Adam and AdamW, against values PyTorch computed
  * (tests/fixtures/make_torch_twin.py wrote them; the test itself needs no torch). */
 #include "testing.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "fixtures/torch_twin.h"
 
 static void test_sgd_step_by_hand(void **state) {
@@ -54,12 +51,7 @@ static void test_adam_first_step_is_lr_sized(void **state) {
  * and the gradient norm give the same bits on one thread as on all, and the norm is the
  * square root of the sum of squares (in double here). */
 static void run_long_param(int threads, int kind, float *w_out, float *norm_out) {
-#ifdef _OPENMP
-    int team = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    int team = test_set_threads(threads);
     enum { LEN = 300001 };
     nn_model *m = nn_model_new();
     nn_tensor *w = nn_model_param(m, "w", NN_SHAPE(LEN), true);
@@ -79,9 +71,7 @@ static void run_long_param(int threads, int kind, float *w_out, float *norm_out)
     assert_true(fabs(*norm_out - sqrt(s)) <= 1e-5 * sqrt(s));
     nn_optim_free(opt);
     nn_model_free(m);
-#ifdef _OPENMP
-    omp_set_num_threads(team);
-#endif
+    test_restore_threads(team);
 }
 
 static void test_long_parameter_same_bits_on_any_threads(void **state) {

@@ -8,9 +8,6 @@
  * state is the last output, stepping one at a time equals the unrolled layer, truncated BPTT
  * with nn_rnn_state_keep, a small sequence task that each cell learns, and misuse. */
 #include "testing.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 enum { B = 2, IN = 3, H = 4 };
 
@@ -367,12 +364,7 @@ typedef struct { float *y, *hT, *grad[6]; } gru_run;   /* x, h0, Wx, Wh, b, bn *
  * sum(y * R) + sum(h_T * Rh); everything copied out. */
 static gru_run run_gru(bool reference, int threads, int Bn, int T, int in, int Hn) {
     bool was = nn_set_rnn_reference(reference);
-#ifdef _OPENMP
-    int team = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    int team = test_set_threads(threads);
     nn_model *m = nn_model_new();
     nn_rnn_layer *l = nn_rnn_layer_new(m, "gru", NN_CELL_GRU, in, Hn);
     nn_rng rng;
@@ -396,9 +388,7 @@ static gru_run run_gru(bool reference, int threads, int Bn, int T, int in, int H
     nn_graph_clear();
     nn_tensor_free(x), nn_tensor_free(h0), nn_tensor_free(R), nn_tensor_free(Rh);
     nn_model_free(m);
-#ifdef _OPENMP
-    omp_set_num_threads(team);
-#endif
+    test_restore_threads(team);
     nn_set_rnn_reference(was);
     return r;
 }

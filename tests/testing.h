@@ -13,6 +13,29 @@
 #include <cmocka.h>
 #include <nn.h>
 
+/* OpenMP's team size for what follows: threads > 0 sets it, 0 keeps the default; returns the
+ * size before, for test_restore_threads. Without OpenMP both do nothing. */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+__attribute__((unused)) static int test_set_threads(int threads) {
+#ifdef _OPENMP
+    int was = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+    return was;
+#else
+    (void)threads;
+    return 1;
+#endif
+}
+__attribute__((unused)) static void test_restore_threads(int was) {
+#ifdef _OPENMP
+    omp_set_num_threads(was);
+#else
+    (void)was;
+#endif
+}
+
 /* Catching misuse errors: the handler copies the message and jumps back to the test. */
 static jmp_buf nn_test_jump;
 static char nn_test_message[2048];
