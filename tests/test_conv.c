@@ -492,11 +492,11 @@ static void test_conv_relu_matches_the_pair(void **state) {
         {1, 4, 6, 6, 3, 1, 1, 1, 0, true, true},     /* 1x1: no columns */
         {2, 2, 9, 11, 4, 3, 3, 1, 0, true, true},    /* a 7 x 9 output */
     };
-    const int pools[][2] = {{0, 0}, {2, 2}, {3, 2}};
+    const int pools[][2] = {{0, 0}, {2, 2}, {3, 2}};   /* none; kernel, stride */
+    enum { NPOOLS = sizeof pools / sizeof pools[0] };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (int ref = 0; ref < 2; ref++)
-        for (size_t pl = 0; pl < sizeof pools / sizeof pools[0]; pl++) {
-            int pk = pools[pl][0], ps = pools[pl][1];
+        for (int run = 0; run < 2 * NPOOLS; run++) {   /* both paths, each pooling */
+            int ref = run / NPOOLS, pk = pools[run % NPOOLS][0], ps = pools[run % NPOOLS][1];
             const conv_case *cc = &cases[i];
             bool was = nn_set_conv2d_reference(ref);
             nn_tensor *x =

@@ -129,7 +129,6 @@
 #define nn_conv2d(...) NN_AT(nn_conv2d(__VA_ARGS__))
 #define nn_conv2d_relu(...) NN_AT(nn_conv2d_relu(__VA_ARGS__))
 #define nn_conv2d_relu_maxpool2d(...) NN_AT(nn_conv2d_relu_maxpool2d(__VA_ARGS__))
-#define nn_gru_sequence(...) NN_AT(nn_gru_sequence(__VA_ARGS__))
 #define nn_max_pool2d(...) NN_AT(nn_max_pool2d(__VA_ARGS__))
 #define nn_avg_pool2d(...) NN_AT(nn_avg_pool2d(__VA_ARGS__))
 #define nn_flatten(...) NN_AT(nn_flatten(__VA_ARGS__))
@@ -149,6 +148,9 @@
 
 /* ops/attention.h */
 #define nn_attention(...) NN_AT(nn_attention(__VA_ARGS__))
+
+/* ops/gru.h */
+#define nn_gru_sequence(...) NN_AT(nn_gru_sequence(__VA_ARGS__))
 
 /* ops/quant.h */
 #define nn_q8_quantize(...) NN_AT(nn_q8_quantize(__VA_ARGS__))

@@ -43,9 +43,11 @@
 
 /* Threads only for products above this many multiply-adds (kernels.c says why; its plain
  * loops wait for 2^24). The blocked GEMM runs 4 million in about 80 microseconds, tens of
- * times what starting a team costs on an idle machine; a team for the MLP's 64 x 784 x 128
- * products took its epoch from 0.39-0.40 to 0.30-0.33 s on two threads (at 2^21, four runs
- * each). The RNN's per-step 32 x 128 x 384 (1.6 million) stays on one thread. */
+ * times what starting a team costs on an idle machine. A team for the MLP's 64 x 784 x 128
+ * products: its epoch on two threads took 0.39-0.40 s with the bar at 2^24, 0.30-0.33 s at
+ * 2^21 (four runs each, alternating), 0.32-0.34 s at 2^22 (two runs); a busy machine can
+ * still stall a team (see kernels.c). The RNN's per-step 32 x 128 x 384 (1.6 million) stays
+ * on one thread. */
 #define PARALLEL_MIN_FLOPS (1L << 22)
 /* The small-shape path (gemm_few_rows below) for products of at most FEW_ROWS rows or at
  * most TINY_FLOPS multiply-adds. Measured with bench/bench_gemm.c --crossover: one row
@@ -231,12 +233,19 @@ static void gemm_blocked(const gemm_kernel *kr, gemm_view A, gemm_view B, float 
     }
 }
 
+#ifdef _OPENMP
+/* Inside a parallel construct, active or not: omp_in_parallel() is false in a team of one
+ * thread, so testing it would send a product inside the GRU's or attention's loop down
+ * another path (another order of sums) on one thread than on two. */
+static bool inside_parallel(void) { return omp_get_level() > 0; }
+#endif
+
 /* How many threads: the caller's choice (threads > 0), else all of them for big products.
  * Never more from inside a parallel region (the convolution runs one GEMM per image on each
  * thread): the cores are busy already. */
 static int team_size(int threads, long flops) {
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
+    if (inside_parallel()) return 1;
     if (threads > 0) return threads;
     return flops > PARALLEL_MIN_FLOPS ? omp_get_max_threads() : 1;
 #else
@@ -384,7 +393,7 @@ static void gemm_few_rows(bool ta, bool tb, const float *A, const float *B, floa
  * team (these paths do not split C among threads). */
 static bool one_threads_work(int M, int N, int K) {
 #ifdef _OPENMP
-    return omp_in_parallel() || (long)M * N * K <= PARALLEL_MIN_FLOPS;
+    return inside_parallel() || (long)M * N * K <= PARALLEL_MIN_FLOPS;
 #else
     (void)M, (void)N, (void)K;
     return true;
@@ -427,8 +436,8 @@ static bool use_transposed_tn(const gemm_kernel *kr, bool ta, bool tb, int M, in
 
 static void gemm_tn_transposed(int path, const float *A, const float *B, float *C, int M,
                                int N, int K, gemm_start start) {
-    float *T = nn_xmalloc((size_t)N * M * sizeof(float));   /* C^T (N, M) */
-    gemm_run(path, true, false, B, A, T, N, M, K, 0, (gemm_start){true, NULL});
+    float *ct = nn_xmalloc((size_t)N * M * sizeof(float));   /* C^T (N, M) */
+    gemm_run(path, true, false, B, A, ct, N, M, K, 0, (gemm_start){true, NULL});
     enum { TILE = 32 };   /* the transpose in tiles, so both sides stay in the cache */
 #pragma omp parallel for schedule(static) if ((long)M * N > PARALLEL_MIN_ELEMENTS)
     for (int i0 = 0; i0 < M; i0 += TILE)
@@ -437,12 +446,12 @@ static void gemm_tn_transposed(int path, const float *A, const float *B, float *
             for (int i = i0; i < i1; i++) {
                 float *c = C + (size_t)i * N;
                 for (int j = j0; j < j1; j++) {
-                    float v = T[(size_t)j * M + i];
+                    float v = ct[(size_t)j * M + i];
                     c[j] = start.set ? v + (start.bias ? start.bias[j] : 0.0f) : c[j] + v;
                 }
             }
         }
-    free(T);
+    free(ct);
 }
 
 /* The one entry point: every product in the library comes through here. */

@@ -210,11 +210,13 @@ nn_tensor *nn_rnn_layer_step(const nn_rnn_layer *layer, nn_tensor *x, const nn_r
     if (!start_state(layer, "nn_rnn_layer_step", in, x->shape[0], &s)) return NULL;
     nn_tensor *xg = nn_linear(x, layer->Wx, layer->b);   /* (B, G*H) */
     int B = x->shape[0], H = layer->hidden;
-    if (fused_gru(layer))   /* one step of the same op as the layer's, for the same numbers */
-        s.h = nn_reshape(nn_gru_sequence(nn_reshape(xg, NN_SHAPE(B, 1, 3 * H)), s.h, layer->Wh,
-                                         layer->bn), NN_SHAPE(B, H));
-    else
+    if (fused_gru(layer)) {   /* one step of the same op as the layer's: the same numbers */
+        nn_tensor *y = nn_gru_sequence(nn_reshape(xg, NN_SHAPE(B, 1, 3 * H)), s.h, layer->Wh,
+                                       layer->bn);   /* (B, 1, H) */
+        s.h = y ? nn_reshape(y, NN_SHAPE(B, H)) : NULL;
+    } else {
         s = cell_step(layer, xg, s);
+    }
     if (!s.h) return NULL;
     if (out) *out = s;
     return s.h;

@@ -3,7 +3,7 @@
  * The formulas are in include/nn/ops/gru.h; src/net/rnn.c has the same cell written with the
  * library's ops, which nn_set_rnn_reference(true) selects and the tests compare with. Here:
  *   S      (T+1, B, H)   the states h_0 .. h_T, step by step (S[0] = h0)
- *   gates  (T, B, 4H)    per step and row: r, z, n and hn + bn, saved for backward
+ *   gates  (T, B, 4H)    per step and row: r, z, n and hnb = hn + bn, saved for backward
  *   P, dP  (B, 3H)       h Wh of one step, and its gradient (all steps kept: (T, B, 3H))
  * Each step's product h Wh (and backward's dP Wh^T) is small, 32 x 128 by 128 x 384 in the
  * char model; what makes this op fast is everything around it: one pass over the gates per
@@ -31,18 +31,18 @@ typedef struct {
 /* ---- forward: one step -------------------------------------------------------------------- */
 
 /* h (B, H) -> h_next (B, H), with P = h Wh (B, 3H) already made; xg_t's row b is at
- * xg_t + b * xg_stride; the gates of the step go to g (B, 4H). */
+ * xg_t + b * xg_stride; the step's r, z, n, hnb go to gates (B, 4H). */
 static void gru_step(int B, int H, const float *xg_t, size_t xg_stride, const float *P,
-                     const float *bn, const float *h, float *g, float *h_next) {
+                     const float *bn, const float *h, float *gates, float *h_next) {
     for (int b = 0; b < B; b++) {
         const float *x = xg_t + (size_t)b * xg_stride, *p = P + (size_t)b * 3 * H;
         const float *hb = h + (size_t)b * H;
-        float *r = g + (size_t)b * 4 * H, *z = r + H, *n = z + H, *hn = n + H;
+        float *r = gates + (size_t)b * 4 * H, *z = r + H, *n = z + H, *hnb = n + H;
         for (int j = 0; j < 2 * H; j++) r[j] = x[j] + p[j];       /* r and z side by side */
         nn_vsigmoid(r, r, (size_t)2 * H);
         for (int j = 0; j < H; j++) {
-            hn[j] = p[2 * H + j] + bn[j];
-            n[j] = x[2 * H + j] + r[j] * hn[j];
+            hnb[j] = p[2 * H + j] + bn[j];
+            n[j] = x[2 * H + j] + r[j] * hnb[j];
         }
         nn_vtanh(n, n, (size_t)H);
         float *out = h_next + (size_t)b * H;
@@ -69,7 +69,7 @@ static void gru_backward(nn_node *node) {
             const float *h = s->S + (size_t)t * B * H;
             for (int b = b0; b < b1; b++) {
                 const float *r = s->gates + ((size_t)t * B + b) * 4 * H, *z = r + H, *n = z + H,
-                            *hn = n + H, *hb = h + (size_t)b * H;
+                            *hnb = n + H, *hb = h + (size_t)b * H;
                 const float *dyb = dy + ((size_t)b * T + t) * H, *cb = cur + (size_t)b * H;
                 float *dp = dP + ((size_t)t * B + b) * H3, *nb = nxt + (size_t)b * H;
                 float *dx = want_xg ? xg->grad + ((size_t)b * T + t) * H3 : NULL;
@@ -77,7 +77,7 @@ static void gru_backward(nn_node *node) {
                     float g = dyb[j] + cb[j];              /* dL/dh_{t+1} */
                     float dn = g * (1.0f - z[j]), dz = g * (hb[j] - n[j]);
                     float da_n = dn * (1.0f - n[j] * n[j]);
-                    float da_r = da_n * hn[j] * r[j] * (1.0f - r[j]);
+                    float da_r = da_n * hnb[j] * r[j] * (1.0f - r[j]);
                     float da_z = dz * z[j] * (1.0f - z[j]);
                     dp[j] = da_r;
                     dp[H + j] = da_z;

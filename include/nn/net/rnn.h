@@ -54,7 +54,7 @@
  * op, nn_gru_sequence (nn/ops/gru.h: the same formulas, backward through time written out
  * by hand, several times faster); nn_set_rnn_reference(true) makes later calls build it from
  * the cell above, op by op on the tape (the readable one). The RNN and LSTM cells are always
- * built from ops. Returns the previous setting; default false.
+ * built from ops.
  */
 #ifndef NN_NET_RNN_H
 #define NN_NET_RNN_H
@@ -84,7 +84,8 @@ typedef struct nn_rnn_state {
 nn_rnn_layer *nn_rnn_layer_new(nn_model *m, const char *name, nn_cell_kind kind, int in,
                                int hidden);
 
-/* The GRU as one op (false, the default) or built from its cell's ops (true); see above. */
+/* The GRU as one op (false, the default) or built from its cell's ops (true); see above.
+ * Returns the previous setting. */
 bool nn_set_rnn_reference(bool on);
 bool nn_is_rnn_reference(void);
 
