@@ -395,26 +395,36 @@ static nn_tensor *conv_relu_pool_loss(nn_tensor **in, void *user) {
     return nn_sum(nn_mul(y, c->r));
 }
 
-/* nn_conv2d_relu_maxpool2d's gradients, both paths: 2 x 2 windows, and 3 x 3 every 2 */
+/* The gradient check of a fused op `loss` (c's stride, padding and pool kernel) on the path
+ * set now: x (N, C, H, W), K 3x3 kernels from normal(0, w_std), biases from normal(0, b_std),
+ * an output of Ho x Wo; `what` names the case in a failure. The ReLU's kink and the pool's
+ * ties are not differentiable: the seeds keep them further than eps from every sample. */
+static void check_fused_grads(nn_loss_fn loss, check_ctx *c, const int xs[4], int K, float w_std,
+                              float b_std, int Ho, int Wo, double eps, const char *what) {
+    nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, 4, xs));
+    nn_tensor *w = nn_requires_grad(nn_rand_normal(0, w_std, NN_SHAPE(K, xs[1], 3, 3)));
+    nn_tensor *b = nn_requires_grad(nn_rand_normal(0, b_std, NN_SHAPE(K)));
+    c->r = nn_rand_normal(0, 1, NN_SHAPE(xs[0], K, Ho, Wo));
+    nn_gradcheck_result r = nn_gradcheck(loss, (nn_tensor *[]){x, w, b}, 3, c, eps, 2e-2);
+    if (!r.ok)
+        fail_msg("%s %s stride %d padding %d pool %d: rel err %g at input %d [%zu] "
+                 "(analytic %g, numeric %g)", what, nn_is_conv2d_reference() ? "reference"
+                 : "fast", c->stride, c->padding, c->kernel, r.max_rel_err, r.worst_input,
+                 r.worst_index, r.analytic, r.numeric);
+    assert_int_equal(r.checked, x->size + w->size + b->size);
+    nn_tensor_free(x), nn_tensor_free(w), nn_tensor_free(b), nn_tensor_free(c->r);
+}
+
+/* nn_conv2d_relu_maxpool2d's gradients, both paths: 2 x 2 windows, and 3 x 3 every 2; a
+ * small step, since at 1e-3 moving one weight changes some window's winner */
 static void test_conv_relu_maxpool_gradcheck(void **state) {
     (void)state;
     for (int pk = 2; pk <= 3; pk++)
         for (int ref = 0; ref < 2; ref++) {
             bool was = nn_set_conv2d_reference(ref);
-            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(2, 2, 6, 7)));
-            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(3, 2, 3, 3)));
-            nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 0.3f, NN_SHAPE(3)));
-            int Hp = (6 - pk) / 2 + 1, Wp = (7 - pk) / 2 + 1;   /* padding 1: 6 x 7 */
-            check_ctx c = {1, 1, pk, true, nn_rand_normal(0, 1, NN_SHAPE(2, 3, Hp, Wp))};
-            /* a small step: at 1e-3, moving one weight changes some window's winner */
-            nn_gradcheck_result r =
-                nn_gradcheck(conv_relu_pool_loss, (nn_tensor *[]){x, w, b}, 3, &c, 2e-4, 2e-2);
-            if (!r.ok)
-                fail_msg("conv2d_relu_maxpool2d %s pool %d: rel err %g at input %d [%zu] "
-                         "(analytic %g, numeric %g)", ref ? "reference" : "fast", pk,
-                         r.max_rel_err, r.worst_input, r.worst_index, r.analytic, r.numeric);
-            assert_int_equal(r.checked, x->size + w->size + b->size);
-            nn_tensor_free(x), nn_tensor_free(w), nn_tensor_free(b), nn_tensor_free(c.r);
+            check_ctx c = {1, 1, pk, true, NULL};   /* padding 1: a 6 x 7 output to pool */
+            check_fused_grads(conv_relu_pool_loss, &c, (int[]){2, 2, 6, 7}, 3, 0.5f, 0.3f,
+                              (6 - pk) / 2 + 1, (7 - pk) / 2 + 1, 2e-4, "conv2d_relu_maxpool2d");
             nn_set_conv2d_reference(was);
         }
 }
@@ -426,23 +436,10 @@ static void test_conv_relu_gradcheck(void **state) {
         for (int ref = 0; ref < 2; ref++) {
             bool was = nn_set_conv2d_reference(ref);
             int s = combos[i][0], p = combos[i][1];
-            nn_tensor *x = nn_requires_grad(nn_rand_normal(0, 1, NN_SHAPE(2, 3, 5, 6)));
-            nn_tensor *w = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(4, 3, 3, 3)));
-            nn_tensor *b = nn_requires_grad(nn_rand_normal(0, 0.5f, NN_SHAPE(4)));
-            int Ho = (5 + 2 * p - 3) / s + 1, Wo = (6 + 2 * p - 3) / s + 1;
-            check_ctx c = {s, p, 0, true, nn_rand_normal(0, 1, NN_SHAPE(2, 4, Ho, Wo))};
-            /* as in the chain check: no pre-activation lies within eps of the kink */
-            nn_gradcheck_result r =
-                nn_gradcheck(conv_relu_loss, (nn_tensor *[]){x, w, b}, 3, &c, 1e-3, 2e-2);
-            if (!r.ok)
-                fail_msg("conv2d_relu %s stride %d padding %d: rel err %g at input %d [%zu] "
-                         "(analytic %g, numeric %g)", ref ? "reference" : "fast", s, p,
-                         r.max_rel_err, r.worst_input, r.worst_index, r.analytic, r.numeric);
-            assert_int_equal(r.checked, x->size + w->size + b->size);
-            nn_tensor_free(x);
-            nn_tensor_free(w);
-            nn_tensor_free(b);
-            nn_tensor_free(c.r);
+            check_ctx c = {s, p, 0, true, NULL};
+            check_fused_grads(conv_relu_loss, &c, (int[]){2, 3, 5, 6}, 4, 0.5f, 0.5f,
+                              (5 + 2 * p - 3) / s + 1, (6 + 2 * p - 3) / s + 1, 1e-3,
+                              "conv2d_relu");
             nn_set_conv2d_reference(was);
         }
 }

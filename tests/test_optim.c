@@ -50,9 +50,10 @@ static void test_adam_first_step_is_lr_sized(void **state) {
 /* A parameter long enough for the threads (300,001 floats): two steps of every optimizer
  * and the gradient norm give the same bits on one thread as on three, and the norm is the
  * square root of the sum of squares (in double here). */
+enum { LEN = 300001 };   /* the long parameter's floats */
+
 static void run_long_param(int threads, int kind, float *w_out, float *norm_out) {
     int team = test_set_threads(threads);
-    enum { LEN = 300001 };
     nn_model *m = nn_model_new();
     nn_tensor *w = nn_model_param(m, "w", NN_SHAPE(LEN), true);
     nn_rng rng;
@@ -76,7 +77,6 @@ static void run_long_param(int threads, int kind, float *w_out, float *norm_out)
 
 static void test_long_parameter_same_bits_on_any_threads(void **state) {
     (void)state;
-    enum { LEN = 300001 };
     float *one = malloc(LEN * sizeof(float)), *all = malloc(LEN * sizeof(float));
     for (int kind = 0; kind < 3; kind++) {
         float norm1, norm_all;
