@@ -764,6 +764,31 @@ static void write_jpeg_with(const char *path, const bytes_buf *good, size_t at,
     free(all);
 }
 
+/* A scan that names a Huffman table no DHT segment defined: stb 2.27 decodes with the
+ * table's stale memory (scripts/fuzz.sh found it reading out of bounds). Refused; the same
+ * scan naming the tables stb_image_write defined still loads. */
+static void test_load_jpeg_scan_with_undefined_table(void **state) {
+    (void)state;
+    enum { W = 16, H = 8 };
+    unsigned char px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) px[i] = (unsigned char)(i * 5 % 253);
+    static bytes_buf jpg;
+    jpg.len = 0;
+    assert_true(stbi_write_jpg_to_func(to_buf, &jpg, W, H, 3, px, 90) != 0);
+    size_t sos = find_segment(&jpg, 0xDA);   /* FF DA, length, Ns, then (id, tables) pairs */
+    assert_int_equal(jpg.data[sos + 4], 3);
+    unsigned char tables = jpg.data[sos + 6];
+    jpg.data[sos + 6] = (unsigned char)((tables & 0xF0) | 2);   /* AC table 2: never defined */
+    spit(in_dir("undefined.jpg"), jpg.data, jpg.len);
+    assert_null(nn_image_load(in_dir("undefined.jpg"), 0));
+    EXPECT_LAST_ERROR("undefined.jpg", "corrupt JPEG", "Huffman table no DHT segment");
+    jpg.data[sos + 6] = tables;
+    spit(in_dir("defined.jpg"), jpg.data, jpg.len);
+    nn_tensor *t = nn_image_load(in_dir("defined.jpg"), 0);
+    assert_non_null(t);
+    nn_tensor_free(t);
+}
+
 /* Debian's stb_image 2.27 writes past its arrays for a Huffman table with more than 256
  * codes (the 16 counts of a table add up to the number of codes). Such tables are refused
  * before stb sees them, wherever they are: before the frame header (where even stbi_info
@@ -1049,6 +1074,7 @@ int main(void) {
         IO_TEST(test_load_truncated_pnm),
         IO_TEST(test_load_truncated_tga),
         IO_TEST(test_load_bad_huffman_jpeg),
+        IO_TEST(test_load_jpeg_scan_with_undefined_table),
         IO_TEST(test_load_message_escapes_bytes),
         IO_TEST(test_load_first_reason_kept),
         IO_TEST(test_resize_bilinear),

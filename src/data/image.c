@@ -166,8 +166,29 @@ static bool has_end_mark(const char *kind, const unsigned char *b, size_t len) {
  * The walk follows stb's own way of finding markers (it skips stray bytes between segments
  * and FF fill bytes), and goes on after SOS through every scan to the end, so that it sees
  * every DHT stb's decoder could see. Returns 0, or -1 with the message set. */
+/* The scan header (SOS) at b[i] (its length field; the segment ends at end): does a
+ * component decode with a table that `defined` (bit id of [0] DC, [1] AC) lacks? stb's
+ * decoder would read a table it never built: stale memory (found by scripts/fuzz.sh). A
+ * progressive scan uses only the DC tables (a first DC scan) or only the AC ones. */
+static bool undefined_table(const unsigned char *b, size_t i, size_t end, size_t len,
+                            const unsigned defined[2], bool progressive) {
+    if (i + 3 > len || i + 3 > end) return false;   /* cut short: stb refuses it */
+    size_t n = b[i + 2], at = i + 3 + 2 * n;        /* components, then Ss, Se, Ah Al */
+    if (at + 3 > len || at + 3 > end) return false;
+    unsigned ss = b[at], ah = b[at + 2] >> 4;
+    bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss > 0;
+    for (size_t c = 0; c < n; c++) {
+        unsigned t = b[i + 3 + 2 * c + 1], hd = t >> 4, ha = t & 15u;
+        if ((dc && !(defined[0] >> hd & 1u)) || (ac && !(defined[1] >> ha & 1u)))
+            return true;
+    }
+    return false;
+}
+
 static int check_jpeg_tables(const char *path, const unsigned char *b, size_t len) {
     size_t i = 1; /* stb's start of image: FF, any FF fill bytes, D8 */
+    unsigned defined[2] = {0, 0}; /* the DC (0) and AC (1) table ids seen, one bit each */
+    bool progressive = false;
     if (len < 2 || b[0] != 0xFF) return 0;
     while (i < len && b[i] == 0xFF) i++;
     if (i >= len || b[i] != 0xD8) return 0; /* not a JPEG to stb either */
@@ -202,9 +223,15 @@ static int check_jpeg_tables(const char *path, const unsigned char *b, size_t le
                     return nn_set_last_error("nn_image_load: '%s' is a truncated JPEG (%zu bytes): "
                                              "the file ends inside Huffman table %d of the DHT "
                                              "segment at byte %zu", path, len, t, seg);
+                defined[(b[p] >> 4) & 1] |= 1u << (b[p] & 15u);
                 p += 17 + codes;
             }
         }
+        if (marker == 0xC2) progressive = true;
+        if (marker == 0xDA && undefined_table(b, i, end, len, defined, progressive))
+            return nn_set_last_error("nn_image_load: '%s' is a corrupt JPEG: the scan at byte "
+                                     "%zu decodes with a Huffman table no DHT segment before it "
+                                     "defined", path, seg);
         if (length < 2) end = i + 2; /* nonsense (stb refuses it); step over the length */
         i = end;
         if (marker == 0xDA) {        /* start of scan: skip the compressed bytes */
