@@ -16,6 +16,9 @@
 #include "nn/ops/shape.h"
 #include "nn/data/dataset.h"
 
+/* Making a batch from bytes takes threads from this many values on. */
+#define BATCH_PARALLEL_MIN (1L << 15)
+
 static bool has_inputs(const nn_dataset *ds) { return ds && (ds->X || ds->bytes) && ds->order; }
 
 /* The inputs' shape as text, "(N, 1, 28, 28)", for messages: for either kind. */
@@ -208,6 +211,9 @@ nn_tensor *nn_dataset_batch(const nn_dataset *ds, int start, int count, int *lab
     nn_tensor *x = nn_graph_tensor(ds->x_ndim, shape, false);
     size_t row = sample_size(ds);
     float divisor = ds->byte_divisor;
+    /* rows on the threads: the reads are scattered over the data set (tens of megabytes), so
+     * even a batch of 64 pictures (50,000 bytes) is worth sharing */
+#pragma omp parallel for schedule(static) if ((long)count * (long)row > BATCH_PARALLEL_MIN)
     for (int r = 0; r < count; r++) {
         /* byte_values' v / divisor, computed rather than looked up: the same floats, but a
          * loop the compiler vectorises (a table lookup per byte would be a gather) */
