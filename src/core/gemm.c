@@ -185,10 +185,13 @@ static void start_tile(float *c, size_t ldc, int mr, int nr, const float *bias) 
     }
 }
 
+/* The start row of a tile of a C set without a bias: NR zeros (NR is at most 32). */
+static const float tile_zeros[32];
+
 /* The five loops of the picture above, on one thread. pack_a false: the micro-kernel reads A
  * in place (only an edge panel of fewer than MR rows is packed, for its zero rows). With
- * start.set, each tile of C is set just before its first rank-KC update (pc = 0), while it
- * is in the cache anyway. */
+ * start.set, the micro-kernel's first rank-KC update (pc = 0) of each tile writes it instead
+ * of adding to it: C is never read before it is written, and never zeroed. */
 static void gemm_blocked(const gemm_kernel *kr, gemm_view A, gemm_view B, float *C, size_t ldc,
                          int M, int N, int K, float *Ap, float *Bp, bool pack_a,
                          gemm_start start) {
@@ -213,19 +216,20 @@ static void gemm_blocked(const gemm_kernel *kr, gemm_view A, gemm_view B, float 
                     int nr = min_int(NR, nc - jr * NR);
                     const float *b = Bp + (size_t)jr * NR * kc;
                     float *c = C + (size_t)ic * ldc + jc + (size_t)jr * NR;
+                    /* the first update of a set C writes bias + product (or 0 + product) */
+                    const float *first = !start.set || pc > 0 ? NULL
+                                         : start.bias ? start.bias + jc + jr * NR
+                                                      : tile_zeros;
                     for (int ir = 0; ir < mb; ir++) {
                         float *cr = c + (size_t)ir * MR * ldc;
                         int mr = min_int(MR, mc - ir * MR);
-                        if (start.set && pc == 0)
-                            start_tile(cr, ldc, mr, nr,
-                                       start.bias ? start.bias + jc + jr * NR : NULL);
                         if (pack_a)
-                            kr->micro(kc, Ap + (size_t)ir * MR * kc, b, cr, ldc, mr, nr);
+                            kr->micro(kc, Ap + (size_t)ir * MR * kc, b, cr, ldc, mr, nr, first);
                         else if (ir < full)
                             kr->micro_strided(kc, Ab.p + (size_t)ir * MR * Ab.rs, Ab.rs, Ab.cs,
-                                              b, cr, ldc, mr, nr);
+                                              b, cr, ldc, mr, nr, first);
                         else
-                            kr->micro(kc, Ap, b, cr, ldc, mr, nr);
+                            kr->micro(kc, Ap, b, cr, ldc, mr, nr, first);
                     }
                 }
             }

@@ -24,13 +24,15 @@ typedef struct {
 /* The micro-kernel: C (mr, nr) += a (MR x kc micro-panel) @ b (kc x NR micro-panel).
  * a holds MR floats per k (a[k*MR + r]), b NR floats per k (b[k*NR + j]), both zero-padded,
  * so the kernel always computes the full MR x NR tile; it stores only the top-left
- * mr x nr of it (the rest is padding past the edge of C). c is row-major with stride ldc. */
+ * mr x nr of it (the rest is padding past the edge of C). c is row-major with stride ldc.
+ * start NULL: add to C. Otherwise C is set, not read: row r of C = row r of the product +
+ * start[0 .. nr) (a bias, or zeros), for the first rank-KC update of a fresh output. */
 typedef void (*gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc,
-                              int mr, int nr);
+                              int mr, int nr, const float *start);
 /* The same kernel reading A in place, unpacked: a[r*rsa + k*csa] for r < MR (all MR rows
  * must exist: the caller packs an edge panel instead). b is packed as above. */
 typedef void (*gemm_strided_fn)(int kc, const float *a, size_t rsa, size_t csa, const float *b,
-                                float *c, size_t ldc, int mr, int nr);
+                                float *c, size_t ldc, int mr, int nr, const float *start);
 
 /* One instruction set's kernel and the block sizes that suit it. */
 typedef struct {

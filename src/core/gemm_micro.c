@@ -42,36 +42,39 @@
 #include <math.h>
 #include <stdint.h>
 
-/* C (mr, nr) += t (MR, NR): the overhanging edge tile, added through a buffer. */
-static void add_edge(const float *t, int NR, float *c, size_t ldc, int mr, int nr) {
+/* C (mr, nr) += t (MR, NR), or with a start row C = t + start (each row of C set to its row
+ * of the tile plus start[j]: a bias, or zeros): the overhanging edge tile, through a buffer. */
+static void add_edge(const float *t, int NR, float *c, size_t ldc, int mr, int nr,
+                     const float *start) {
     for (int r = 0; r < mr; r++)
-        for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] += t[r * NR + j];
+        for (int j = 0; j < nr; j++)
+            c[(size_t)r * ldc + j] = t[r * NR + j] + (start ? start[j] : c[(size_t)r * ldc + j]);
 }
 
 /* The two entry points of a kernel from its body NAME##_body(kc, a, rsa, csa, b, c, ldc, mr,
- * nr): packed A (rsa = 1, csa = MR: the compiler specialises the body for these constants)
+ * nr, start): packed A (rsa = 1, csa = MR: the compiler specialises the body for these constants)
  * and A read in place. */
 #define KERNEL_PAIR(NAME, TARGET, MR)                                                     \
     TARGET static void NAME(int kc, const float *a, const float *b, float *c, size_t ldc,  \
-                            int mr, int nr) {                                             \
-        NAME##_body(kc, a, 1, (MR), b, c, ldc, mr, nr);                                   \
+                            int mr, int nr, const float *start) {                         \
+        NAME##_body(kc, a, 1, (MR), b, c, ldc, mr, nr, start);                            \
     }                                                                                     \
     TARGET static void NAME##_strided(int kc, const float *a, size_t rsa, size_t csa,     \
                                       const float *b, float *c, size_t ldc, int mr,       \
-                                      int nr) {                                           \
-        NAME##_body(kc, a, rsa, csa, b, c, ldc, mr, nr);                                  \
+                                      int nr, const float *start) {                       \
+        NAME##_body(kc, a, rsa, csa, b, c, ldc, mr, nr, start);                           \
     }
 
 /* ---- plain C: 4 x 8, for any CPU (the compiler may still vectorise it) ----------------- */
 enum { PLAIN_MR = 4, PLAIN_NR = 8 };
 
 static void micro_plain(int kc, const float *a, const float *b, float *c, size_t ldc, int mr,
-                        int nr) {
+                        int nr, const float *start) {
     float acc[PLAIN_MR][PLAIN_NR] = {{0}};
     for (int k = 0; k < kc; k++, a += PLAIN_MR, b += PLAIN_NR)
         for (int r = 0; r < PLAIN_MR; r++)
             for (int j = 0; j < PLAIN_NR; j++) acc[r][j] += a[r] * b[j];
-    add_edge(&acc[0][0], PLAIN_NR, c, ldc, mr, nr);
+    add_edge(&acc[0][0], PLAIN_NR, c, ldc, mr, nr, start);
 }
 /* No in-place variant: with A's stride unknown at compile time the compiler no longer
  * vectorises this loop (6 GFLOP/s instead of 22 at n = 64), so plain C always packs A. */
@@ -97,14 +100,20 @@ const gemm_kernel nn_gemm_plain = {"plain", micro_plain, NULL, PLAIN_MR, PLAIN_N
 /* the third cache line of a 32-float row (AVX-512's tile) */
 #define PREFETCH_C_HIGH(r) _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
 
-/* The computed tile t (MR, NR) is added to C: whole when it fits, else its valid part. */
+/* The computed tile t (MR, NR) goes to C: added, or with a start row written as t + start
+ * (C is then not read: a fresh output needs no zeroing pass); whole when it fits, else its
+ * valid part. */
 #define ADD_TILE(MR, NR)                                                                  \
     do {                                                                                  \
-        if (mr == (MR) && nr == (NR)) {                                                   \
+        if (mr == (MR) && nr == (NR) && !start) {                                         \
             for (int r = 0; r < (MR); r++)                                                \
                 for (int j = 0; j < (NR); j++) c[(size_t)r * ldc + j] += t[r * (NR) + j]; \
+        } else if (mr == (MR) && nr == (NR)) {                                            \
+            for (int r = 0; r < (MR); r++)                                                \
+                for (int j = 0; j < (NR); j++)                                            \
+                    c[(size_t)r * ldc + j] = t[r * (NR) + j] + start[j];                  \
         } else {                                                                          \
-            add_edge(t, (NR), c, ldc, mr, nr);                                            \
+            add_edge(t, (NR), c, ldc, mr, nr, start);                                     \
         }                                                                                 \
     } while (0)
 
@@ -120,7 +129,7 @@ const gemm_kernel nn_gemm_plain = {"plain", micro_plain, NULL, PLAIN_MR, PLAIN_N
 
 __attribute__((target("sse2"), always_inline)) static inline void micro_sse_body(
     int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
-    int nr) {
+    int nr, const float *start) {
     ROWS6(PREFETCH_C)
     ROWS6(SSE_ZERO)
     for (int k = 0; k < kc; k++, a += csa, b += 8) {
@@ -148,7 +157,7 @@ const gemm_kernel nn_gemm_sse = {"sse", micro_sse, micro_sse_strided, 6, 8, 144,
 
 __attribute__((target("avx2,fma"), always_inline)) static inline void micro_avx2_body(
     int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
-    int nr) {
+    int nr, const float *start) {
     ROWS6(PREFETCH_C)
     ROWS6(AVX2_ZERO)
     for (int k = 0; k < kc; k++, a += csa, b += 16) {
@@ -179,7 +188,7 @@ const gemm_kernel nn_gemm_avx2 = {"avx2", micro_avx2, micro_avx2_strided, 6, 16,
 
 __attribute__((target("avx512f"), always_inline)) static inline void micro_avx512_body(
     int kc, const float *a, size_t rsa, size_t csa, const float *b, float *c, size_t ldc, int mr,
-    int nr) {
+    int nr, const float *start) {
     ROWS14(PREFETCH_C)
     ROWS14(PREFETCH_C_HIGH)
     ROWS14(AVX512_ZERO)
