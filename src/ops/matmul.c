@@ -103,11 +103,16 @@ static void linear_backward(nn_node *n) {
     if (WANTS_GRAD(b)) {   /* a sum over rows, added: zeroed first if b is an unset intermediate */
         nn_grad_zero_if_unset(b);
         /* row by row, so that each row's sums vectorise; the threads take blocks of columns,
-         * each summed over the rows in order, so the bits do not depend on their number */
-        enum { COLS = 256 };
-#pragma omp parallel for schedule(static) if ((long)M * N > PARALLEL_MIN_ELEMENTS && N > COLS)
-        for (int j0 = 0; j0 < N; j0 += COLS) {
-            int j1 = j0 + COLS < N ? j0 + COLS : N;
+         * each summed over the rows in order, so the bits do not depend on their number. One
+         * block per thread (whole cache lines): each thread streams through the gradient
+         * once, where blocks of 256 columns made ten strided passes over the char model's
+         * 2048 x 2502 logits (4 ms of an 84 ms step on one thread). */
+        bool team = (long)M * N > PARALLEL_MIN_ELEMENTS && N > 64;
+        int cols = team ? (N + nn_max_threads() - 1) / nn_max_threads() : N;
+        cols = (cols + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) if (team)
+        for (int j0 = 0; j0 < N; j0 += cols) {
+            int j1 = j0 + cols < N ? j0 + cols : N;
             float *restrict gb = b->grad;
             for (int r = 0; r < M; r++) {
                 const float *restrict gr = g + (size_t)r * N;
