@@ -302,6 +302,18 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
  * than they save. Each element is computed the same way either way. */
 #define PARALLEL_MIN_ELEMENTS (1L << 18)
 
+/* Loops that only stream memory (a copy, a zeroing, an optimizer's update, a scan for NaN)
+ * share it among the threads from this many floats on (128 KiB): each thread's part then
+ * takes microseconds, more than starting the team costs on an idle machine, and on two
+ * threads a serial pass leaves the other core waiting (the MLP's 400 KiB of gradients,
+ * its 200 KiB batch). */
+#define PARALLEL_MIN_STREAM (1L << 15)
+
+/* dst[0 .. n) = src[0 .. n), and dst[0 .. n) = 0: memcpy and memset, on the threads for
+ * long arrays (src/core/tensor.c). */
+void nn_copy_floats(float *dst, const float *src, size_t n);
+void nn_zero_floats(float *dst, size_t n);
+
 /* The size of OpenMP's team and this thread's number in it (1 and 0 without OpenMP): for
  * loops that give each thread its own scratch. */
 #ifdef _OPENMP

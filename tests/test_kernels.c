@@ -1,5 +1,6 @@
 /* tests/test_kernels.c — the fast matrix kernel against the plain reference loops, on shapes
- * that hit every edge: tiny, odd, not multiples of the tile, K longer than one panel. */
+ * that hit every edge: tiny, odd, not multiples of the tile, K longer than one panel; and the
+ * streaming helpers (find a non-finite value, copy, zero) on one thread and on three. */
 #include "testing.h"
 #include "../src/internal.h"
 
@@ -63,10 +64,47 @@ static void test_transposed_references_agree(void **state) {
     assert_floats_near(C2, C0, M * N, 1e-5f);
 }
 
+/* nn_find_nonfinite gives the first bad index whichever thread finds which: bad values in
+ * every thread's part, the earliest one late in a block; also none, and short arrays that
+ * stay on one thread. nn_copy_floats and nn_zero_floats touch exactly [0, n). */
+static void test_stream_helpers_on_threads(void **state) {
+    (void)state;
+    enum { N = 100003 };   /* past PARALLEL_MIN_STREAM, not a multiple of any block */
+    float *v = malloc(sizeof(float) * (N + 1)), *w = malloc(sizeof(float) * (N + 1));
+    nn_rng rng;
+    nn_rng_seed(&rng, 5);
+    fill(v, N + 1, &rng);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        int was = test_set_threads(threads);
+        v[N] = NAN;   /* past the end: never looked at */
+        assert_int_equal(nn_find_nonfinite(v, N), N);
+        v[99999] = INFINITY;
+        v[90001] = NAN;
+        v[51234] = -INFINITY;
+        assert_int_equal(nn_find_nonfinite(v, N), 51234);
+        v[1023] = NAN;
+        assert_int_equal(nn_find_nonfinite(v, N), 1023);
+        assert_int_equal(nn_find_nonfinite(v, 1000), 1000);
+        assert_int_equal(nn_find_nonfinite(v + 1020, 7), 3);
+        v[1023] = v[51234] = v[90001] = v[99999] = 0.5f;
+
+        w[N] = 7.0f;
+        nn_copy_floats(w, v, N);
+        assert_memory_equal(w, v, sizeof(float) * N);
+        nn_zero_floats(w + 3, N - 3);
+        for (size_t i = 3; i < N; i++) assert_true(w[i] == 0.0f);
+        assert_true(w[0] == v[0] && w[2] == v[2] && w[N] == 7.0f);
+        test_restore_threads(was);
+    }
+    free(v);
+    free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         NN_TEST(test_gemm_matches_reference),
         NN_TEST(test_transposed_references_agree),
+        NN_TEST(test_stream_helpers_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,7 +124,7 @@ void *nn_model_alloc(nn_model *m, size_t bytes) {
 
 void nn_model_zero_grad(nn_model *m) {
     NN_REQUIRE_OR(m, "nn_model_zero_grad", );
-    if (m->count) memset(m->grad, 0, m->count * sizeof(float));
+    nn_zero_floats(m->grad, m->count);
     for (int p = 0; p < m->nparams; p++) m->params[p]->grad_state = 0;   /* see nn_backward */
 }
 

@@ -216,17 +216,48 @@ static inline bool bits_nonfinite(const float *v) {
     return (u & EXPONENT_BITS) == EXPONENT_BITS;
 }
 
+/* Blocks of 1024 floats, counted without a branch; the first block with a bad one is searched.
+ * The threads take runs of blocks, each stopping at its first find; the smallest index wins,
+ * so the answer is the first one on any number of threads. */
 size_t nn_find_nonfinite(const float *v, size_t n) {
     enum { BLOCK = 1024 };
-    for (size_t start = 0; start < n; start += BLOCK) {
-        size_t end = n - start > BLOCK ? start + BLOCK : n;
+    long blocks = (long)((n + BLOCK - 1) / BLOCK);
+    size_t first = n;
+#pragma omp parallel for schedule(static) reduction(min : first) \
+    if ((long)n > PARALLEL_MIN_STREAM)
+    for (long b = 0; b < blocks; b++) {
+        size_t start = (size_t)b * BLOCK, end = n - start > BLOCK ? start + BLOCK : n;
+        if (first < start) continue;   /* this thread has found an earlier one */
         unsigned bad = 0;
         for (size_t i = start; i < end; i++) bad += bits_nonfinite(v + i);
         if (bad)
             for (size_t i = start; i < end; i++)
-                if (bits_nonfinite(v + i)) return i;
+                if (bits_nonfinite(v + i)) {
+                    first = i;
+                    break;
+                }
     }
-    return n;
+    return first;
+}
+
+/* In runs of whole cache lines, one per thread. */
+enum { STREAM_RUN = 1 << 12 };
+void nn_copy_floats(float *dst, const float *src, size_t n) {
+    long runs = (long)((n + STREAM_RUN - 1) / STREAM_RUN);
+#pragma omp parallel for schedule(static) if ((long)n > PARALLEL_MIN_STREAM)
+    for (long r = 0; r < runs; r++) {
+        size_t lo = (size_t)r * STREAM_RUN, len = n - lo < STREAM_RUN ? n - lo : STREAM_RUN;
+        memcpy(dst + lo, src + lo, len * sizeof(float));
+    }
+}
+
+void nn_zero_floats(float *dst, size_t n) {
+    long runs = (long)((n + STREAM_RUN - 1) / STREAM_RUN);
+#pragma omp parallel for schedule(static) if ((long)n > PARALLEL_MIN_STREAM)
+    for (long r = 0; r < runs; r++) {
+        size_t lo = (size_t)r * STREAM_RUN, len = n - lo < STREAM_RUN ? n - lo : STREAM_RUN;
+        memset(dst + lo, 0, len * sizeof(float));
+    }
 }
 
 size_t nn_count_nonfinite(const float *v, size_t n) {

@@ -16,8 +16,6 @@
 #include "nn/ops/shape.h"
 #include "nn/data/dataset.h"
 
-/* Making a batch from bytes takes threads from this many values on. */
-#define BATCH_PARALLEL_MIN (1L << 15)
 
 static bool has_inputs(const nn_dataset *ds) { return ds && (ds->X || ds->bytes) && ds->order; }
 
@@ -213,7 +211,7 @@ nn_tensor *nn_dataset_batch(const nn_dataset *ds, int start, int count, int *lab
     float divisor = ds->byte_divisor;
     /* rows on the threads: the reads are scattered over the data set (tens of megabytes), so
      * even a batch of 64 pictures (50,000 bytes) is worth sharing */
-#pragma omp parallel for schedule(static) if ((long)count * (long)row > BATCH_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) if ((long)count * (long)row > PARALLEL_MIN_STREAM)
     for (int r = 0; r < count; r++) {
         /* byte_values' v / divisor, computed rather than looked up: the same floats, but a
          * loop the compiler vectorises (a table lookup per byte would be a gather) */

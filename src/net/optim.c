@@ -96,19 +96,19 @@ static bool grads_finite(const char *op, const nn_model *model) {
  * the compiler to reload them on every element and keeping the loop scalar. With restrict
  * and one loop per case, each loop is a straight vector loop at memory speed. */
 /* Each element's update is its own, so the threads share a long parameter out (the char
- * model's head, 320,000 floats) with the same result as one thread. */
-#define OPTIM_PARALLEL_MIN (1L << 15)
+ * model's head, 320,000 floats; from PARALLEL_MIN_STREAM on) with the same result as one
+ * thread. */
 
 static void sgd_update(float *restrict w, const float *restrict g, float *restrict m,
                        size_t len, float lr, float wd, float momentum) {
     if (momentum > 0.0f) {
-#pragma omp parallel for simd schedule(static) if ((long)len > OPTIM_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if ((long)len > PARALLEL_MIN_STREAM)
         for (size_t i = 0; i < len; i++) {
             m[i] = momentum * m[i] + (g[i] + wd * w[i]);   /* velocity; L2: d(wd/2 w^2) = wd w */
             w[i] -= lr * m[i];
         }
     } else {
-#pragma omp parallel for simd schedule(static) if ((long)len > OPTIM_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if ((long)len > PARALLEL_MIN_STREAM)
         for (size_t i = 0; i < len; i++) w[i] -= lr * (g[i] + wd * w[i]);
     }
 }
@@ -118,7 +118,7 @@ static void adam_update(float *restrict w, const float *restrict g, float *restr
                         float bc2) {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps, lr = o->lr;
     if (o->decoupled) { /* AdamW: the decay acts on w directly, not through the moments */
-#pragma omp parallel for simd schedule(static) if ((long)len > OPTIM_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if ((long)len > PARALLEL_MIN_STREAM)
         for (size_t i = 0; i < len; i++) {
             m[i] = b1 * m[i] + (1.0f - b1) * g[i];           /* mean of g */
             v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];    /* mean of g^2 */
@@ -127,7 +127,7 @@ static void adam_update(float *restrict w, const float *restrict g, float *restr
             w[i] -= lr * step;
         }
     } else {
-#pragma omp parallel for simd schedule(static) if ((long)len > OPTIM_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(static) if ((long)len > PARALLEL_MIN_STREAM)
         for (size_t i = 0; i < len; i++) {
             float gi = g[i] + wd * w[i];
             m[i] = b1 * m[i] + (1.0f - b1) * gi;

@@ -96,7 +96,7 @@ nn_tensor *nn_reshape(nn_tensor *x, int ndim, const int *shape) {
     }
     nn_tensor *out = nn_record_filled("nn_reshape", same_order_backward, ndim, s, x, NULL, NULL,
                                       NULL);
-    memcpy(out->data, x->data, x->size * sizeof(float));
+    nn_copy_floats(out->data, x->data, x->size);
     return out;
 }
 
