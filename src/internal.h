@@ -309,6 +309,16 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
  * its 200 KiB batch). */
 #define PARALLEL_MIN_STREAM (1L << 15)
 
+/* true when every labels[0 .. rows) is a class index 0 .. classes-1; else an error for op
+ * that names the first one out of range and `what` the classes come from ("logits (2, 4)"),
+ * and false (src/net/loss.c). */
+bool nn_labels_in_range(const char *op, const int *labels, int rows, int classes,
+                        const char *what);
+
+/* sums[j] += the sum over the M rows of g (M, N) of column j, rows added in order (the same
+ * bits on any number of threads): a bias's gradient (src/ops/matmul.c). */
+void nn_add_column_sums(float *sums, const float *g, int M, int N);
+
 /* dst[0 .. n) = src[0 .. n), and dst[0 .. n) = 0: memcpy and memset, on the threads for
  * long arrays (src/core/tensor.c). */
 void nn_copy_floats(float *dst, const float *src, size_t n);

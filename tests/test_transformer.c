@@ -125,12 +125,35 @@ static void test_block_gradcheck(void **state) {
     nn_model_free(m);
 }
 
-typedef struct { nn_gpt *gpt; const int *ids, *targets; int B, T; } gpt_ctx;
+typedef struct { nn_gpt *gpt; const int *ids, *targets; int B, T; bool fused; } gpt_ctx;
 
+/* The next-token loss, from the logits or with the head fused into the loss (nn_gpt_loss) */
 static nn_tensor *gpt_loss(nn_tensor **in, void *user) {
     (void)in;   /* the inputs are the model's own parameters */
     gpt_ctx *c = user;
+    if (c->fused) return nn_gpt_loss(c->gpt, c->ids, c->targets, c->B, c->T);
     return nn_cross_entropy_loss(nn_gpt_forward(c->gpt, c->ids, c->B, c->T), c->targets);
+}
+
+/* nn_gpt_loss against the loss of nn_gpt_forward's logits: the same number, and every
+ * parameter's gradient equal up to rounding */
+static void check_fused_loss(gpt_ctx c) {
+    nn_model *m = c.gpt->model;
+    float loss[2], *grads[2];
+    for (int fused = 0; fused < 2; fused++) {
+        c.fused = fused;
+        nn_model_zero_grad(m);
+        nn_tensor *l = gpt_loss(NULL, &c);
+        loss[fused] = nn_item(l);
+        nn_backward(l);
+        grads[fused] = malloc(sizeof(float) * m->count);
+        memcpy(grads[fused], m->grad, sizeof(float) * m->count);
+        nn_graph_clear();
+    }
+    assert_float_equal(loss[1], loss[0], 1e-6 * loss[0]);
+    assert_floats_near(grads[1], grads[0], m->count, 1e-5f);
+    free(grads[0]);
+    free(grads[1]);
 }
 
 static void check_gpt_grad(nn_position_kind pos, bool untied, bool bias) {
@@ -143,15 +166,18 @@ static void check_gpt_grad(nn_position_kind pos, bool untied, bool bias) {
     for (int p = 0; p < m->nparams; p++)
         if (strstr(m->params[p]->name, "gamma")) nn_fill_uniform(m->params[p], 0.7f, 1.3f, NULL);
     int ids[2 * 4] = {1, 3, 3, 6, 0, 2, 5, 1}, targets[2 * 4] = {3, 3, 6, 2, 2, 5, 1, 4};
-    gpt_ctx c = {g, ids, targets, 2, 4};
-    nn_gradcheck_result r = nn_gradcheck(gpt_loss, m->params, m->nparams, &c, 1e-2, 1e-2);
-    printf("  gradcheck gpt %-10s %s%s: %d parameters, %zu elements, max rel err %.2e\n",
-           nn_position_kind_name(pos), untied ? "untied" : "tied  ", bias ? " bias" : "     ",
-           m->nparams, r.checked, r.max_rel_err);
-    if (!r.ok)
-        fail_msg("%s element %zu analytic %.6g numeric %.6g", m->params[r.worst_input]->name,
-                 r.worst_index, r.analytic, r.numeric);
-    assert_int_equal(r.checked, m->count);
+    for (int fused = 0; fused < 2; fused++) {
+        gpt_ctx c = {g, ids, targets, 2, 4, fused};
+        nn_gradcheck_result r = nn_gradcheck(gpt_loss, m->params, m->nparams, &c, 1e-2, 1e-2);
+        printf("  gradcheck gpt %-10s %s%s%s: %d parameters, %zu elements, max rel err %.2e\n",
+               nn_position_kind_name(pos), untied ? "untied" : "tied  ", bias ? " bias" : "     ",
+               fused ? " nn_gpt_loss" : "", m->nparams, r.checked, r.max_rel_err);
+        if (!r.ok)
+            fail_msg("%s element %zu analytic %.6g numeric %.6g", m->params[r.worst_input]->name,
+                     r.worst_index, r.analytic, r.numeric);
+        assert_int_equal(r.checked, m->count);
+    }
+    check_fused_loss((gpt_ctx){g, ids, targets, 2, 4, false});
     /* the parameter count: tok V*C (+ pos ctx*C) + per block (2 LN 4C, qkv 3C*C+3C, out
      * C*C+C, fc C*F+F, proj F*C+C) + ln_f 2C (+ head C*V) */
     size_t C = 8, F = 10, V = 7;
@@ -370,6 +396,8 @@ static void test_gpt_misuse(void **state) {
     int ids[5] = {0, 1, 2, 3, 4}, badids[2] = {1, 5};
     EXPECT_NN_ERROR(nn_gpt_forward(g, ids, 1, 5), "context", "T = 5");
     EXPECT_NN_ERROR(nn_gpt_forward(g, badids, 1, 2), "ids[1] = 5");
+    EXPECT_NN_ERROR(nn_gpt_loss(g, badids, ids, 1, 2), "nn_gpt_loss", "ids[1] = 5");
+    EXPECT_NN_ERROR(nn_gpt_loss(g, ids, badids, 1, 2), "nn_linear_cross_entropy", "labels[1] = 5");
     EXPECT_NN_ERROR(nn_attention_layer_new(g->model, "x", 6, 4, true), "dividing dim");
     nn_gpt_free(g);
 }

@@ -213,6 +213,7 @@
 /* net/gpt.h */
 #define nn_gpt_new(...) NN_AT(nn_gpt_new(__VA_ARGS__))
 #define nn_gpt_forward(...) NN_AT(nn_gpt_forward(__VA_ARGS__))
+#define nn_gpt_loss(...) NN_AT(nn_gpt_loss(__VA_ARGS__))
 #define nn_gpt_cache_new(...) NN_AT(nn_gpt_cache_new(__VA_ARGS__))
 #define nn_gpt_forward_cached(...) NN_AT(nn_gpt_forward_cached(__VA_ARGS__))
 #define nn_gpt_cache_free(...) NN_AT(nn_gpt_cache_free(__VA_ARGS__))
@@ -242,6 +243,7 @@
 #define nn_mae_loss(...) NN_AT(nn_mae_loss(__VA_ARGS__))
 #define nn_mse_loss(...) NN_AT(nn_mse_loss(__VA_ARGS__))
 #define nn_cross_entropy_loss(...) NN_AT(nn_cross_entropy_loss(__VA_ARGS__))
+#define nn_linear_cross_entropy(...) NN_AT(nn_linear_cross_entropy(__VA_ARGS__))
 #define nn_bce_with_logits_loss(...) NN_AT(nn_bce_with_logits_loss(__VA_ARGS__))
 
 /* net/penalty.h */

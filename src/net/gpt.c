@@ -7,6 +7,7 @@
 #include "nn/ops/shape.h"
 #include "nn/net/dropout.h"
 #include "nn/net/gpt.h"
+#include "nn/net/loss.h"
 
 int nn_gpt_config_check(const nn_gpt_config *c, char *why, size_t size) {
     const char *problem = NULL;
@@ -89,9 +90,9 @@ void nn_gpt_free(nn_gpt *gpt) {
 }
 
 /* B sequences of T valid ids, at positions start .. start+T-1 inside the context. */
-static bool ids_ok(const nn_gpt *g, const int *ids, int B, int T, int start) {
+static bool ids_ok(const char *op, const nn_gpt *g, const int *ids, int B, int T, int start) {
     if (!ids || B < 1 || T < 1 || start + T > g->cfg.context) {
-        nn_fail("nn_gpt_forward", "B >= 1 sequences of 1 .. context tokens (crop longer ones "
+        nn_fail(op, "B >= 1 sequences of 1 .. context tokens (crop longer ones "
                 "to their last `context` tokens; reset a full cache)", "B = %d, T = %d after "
                 "%d cached, context = %d, ids %s", B, T, start, g->cfg.context,
                 ids ? "given" : "NULL");
@@ -99,7 +100,7 @@ static bool ids_ok(const nn_gpt *g, const int *ids, int B, int T, int start) {
     }
     for (size_t i = 0; i < (size_t)B * T; i++)
         if (ids[i] < 0 || ids[i] >= g->cfg.vocab) {
-            nn_fail("nn_gpt_forward", "token ids in 0 .. vocab-1", "ids[%zu] = %d, vocab = %d",
+            nn_fail(op, "token ids in 0 .. vocab-1", "ids[%zu] = %d, vocab = %d",
                     i, ids[i], g->cfg.vocab);
             return false;
         }
@@ -128,12 +129,26 @@ static nn_tensor *head(nn_gpt *gpt, nn_tensor *x) {
     return gpt->head_b ? nn_add(logits, gpt->head_b) : logits;
 }
 
+/* The blocks over the embedded ids: (B, T, C) */
+static nn_tensor *trunk(nn_gpt *gpt, const int *ids, int B, int T) {
+    nn_tensor *x = embed(gpt, ids, B, T, 0);
+    for (int l = 0; l < gpt->cfg.layers; l++) x = nn_transformer_block_forward(gpt->blocks[l], x);
+    return x;
+}
+
 nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T) {
     NN_REQUIRE(gpt, "nn_gpt_forward");
-    if (!ids_ok(gpt, ids, B, T, 0)) return NULL;
-    nn_tensor *x = embed(gpt, ids, B, T, 0);                          /* (B, T, C) */
-    for (int l = 0; l < gpt->cfg.layers; l++) x = nn_transformer_block_forward(gpt->blocks[l], x);
-    return head(gpt, x);                                              /* (B, T, V) */
+    if (!ids_ok("nn_gpt_forward", gpt, ids, B, T, 0)) return NULL;
+    return head(gpt, trunk(gpt, ids, B, T));                          /* (B, T, V) */
+}
+
+nn_tensor *nn_gpt_loss(nn_gpt *gpt, const int *ids, const int *targets, int B, int T) {
+    NN_REQUIRE(gpt, "nn_gpt_loss");
+    if (!ids_ok("nn_gpt_loss", gpt, ids, B, T, 0)) return NULL;
+    nn_tensor *x = nn_layer_norm_layer_forward(gpt->ln_final, trunk(gpt, ids, B, T));
+    /* the head x Wout or x E^T, and the loss, chunk by chunk: no (B, T, V) logits */
+    return nn_linear_cross_entropy(x, gpt->head ? gpt->head : gpt->tokens->W, !gpt->head,
+                                   gpt->head_b, targets);
 }
 
 /* ---- the KV cache ------------------------------------------------------------------------ */
@@ -188,7 +203,7 @@ nn_tensor *nn_gpt_forward_cached(nn_gpt *gpt, nn_gpt_cache *cache, const int *id
                 cache->layers, B, gpt->cfg.layers);
         return NULL;
     }
-    if (!ids_ok(gpt, ids, B, T, cache->len)) return NULL;
+    if (!ids_ok("nn_gpt_forward_cached", gpt, ids, B, T, cache->len)) return NULL;
     nn_tensor *x = embed(gpt, ids, B, T, cache->len);                 /* (B, T, C) */
     for (int l = 0; l < gpt->cfg.layers; l++)
         x = nn_transformer_block_forward_cached(gpt->blocks[l], x, &cache->kv[l]);

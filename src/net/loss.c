@@ -63,6 +63,18 @@ static void cross_entropy_backward(nn_node *n) {
     }
 }
 
+bool nn_labels_in_range(const char *op, const int *labels, int rows, int classes,
+                        const char *what) {
+    for (int r = 0; r < rows; r++)
+        if (labels[r] < 0 || labels[r] >= classes) {
+            nn_fail(op, "labels are class indices 0 .. C-1",
+                    "labels[%d] = %d is out of range for %s (C = %d)", r, labels[r], what,
+                    classes);
+            return false;
+        }
+    return true;
+}
+
 nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
     NN_REQUIRE(logits, "nn_cross_entropy_loss");
     NN_REQUIRE(labels, "nn_cross_entropy_loss");
@@ -73,13 +85,9 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
         return NULL;
     }
     int cols = logits->shape[logits->ndim - 1], rows = (int)(logits->size / cols);
-    for (int r = 0; r < rows; r++)
-        if (labels[r] < 0 || labels[r] >= cols) {
-            nn_fail("nn_cross_entropy_loss", "labels are class indices 0 .. C-1",
-                    "labels[%d] = %d is out of range for logits %s (C = %d)", r, labels[r],
-                    SHAPE(logits), cols);
-            return NULL;
-        }
+    char what[sizeof(nn_shape_buf) + 8];
+    snprintf(what, sizeof what, "logits %s", SHAPE(logits));
+    if (!nn_labels_in_range("nn_cross_entropy_loss", labels, rows, cols, what)) return NULL;
     nn_node *node;
     nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
                                NULL, &node);

@@ -102,22 +102,26 @@ static void linear_backward(nn_node *n) {
         nn_kernel_gemm_any(nn_grad_take_unset(w), true, false, x->data, g, w->grad, K, N, M);
     if (WANTS_GRAD(b)) {   /* a sum over rows, added: zeroed first if b is an unset intermediate */
         nn_grad_zero_if_unset(b);
-        /* row by row, so that each row's sums vectorise; the threads take blocks of columns,
-         * each summed over the rows in order, so the bits do not depend on their number. One
-         * block per thread (whole cache lines): each thread streams through the gradient
-         * once, where blocks of 256 columns made ten strided passes over the char model's
-         * 2048 x 2502 logits (4 ms of an 84 ms step on one thread). */
-        bool team = (long)M * N > PARALLEL_MIN_ELEMENTS && N > 64;
-        int cols = team ? (N + nn_max_threads() - 1) / nn_max_threads() : N;
-        cols = (cols + 15) / 16 * 16;
+        nn_add_column_sums(b->grad, g, M, N);
+    }
+}
+
+void nn_add_column_sums(float *sums, const float *g, int M, int N) {
+    /* row by row, so that each row's sums vectorise; the threads take blocks of columns,
+     * each summed over the rows in order, so the bits do not depend on their number. One
+     * block per thread (whole cache lines): each thread streams through g once, where
+     * blocks of 256 columns made ten strided passes over the char model's 2048 x 2502 logit
+     * gradient (4 ms of an 84 ms step on one thread). */
+    bool team = (long)M * N > PARALLEL_MIN_ELEMENTS && N > 64;
+    int cols = team ? (N + nn_max_threads() - 1) / nn_max_threads() : N;
+    cols = (cols + 15) / 16 * 16;
 #pragma omp parallel for schedule(static) if (team)
-        for (int j0 = 0; j0 < N; j0 += cols) {
-            int j1 = j0 + cols < N ? j0 + cols : N;
-            float *restrict gb = b->grad;
-            for (int r = 0; r < M; r++) {
-                const float *restrict gr = g + (size_t)r * N;
-                for (int j = j0; j < j1; j++) gb[j] += gr[j];
-            }
+    for (int j0 = 0; j0 < N; j0 += cols) {
+        int j1 = j0 + cols < N ? j0 + cols : N;
+        for (int r = 0; r < M; r++) {
+            const float *restrict gr = g + (size_t)r * N;
+            float *restrict s = sums;
+            for (int j = j0; j < j1; j++) s[j] += gr[j];
         }
     }
 }
