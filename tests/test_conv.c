@@ -380,6 +380,28 @@ static void test_fast_matches_reference_random(void **state) {
     }
 }
 
+/* Stride 1 on the AVX-512 GEMM path builds its columns with the vector im2col (src/ops/
+ * conv.c), every other path with the plain loops: both against the reference, on rows of
+ * one to three vectors and a partial one (W 15, 16, 17, 40), padding 0 to 2, kernels 1 to 4
+ * wide, so that the shifted loads reach past both ends of a row. */
+static void test_fast_im2col_on_each_gemm_path(void **state) {
+    (void)state;
+    const nn_gemm_path paths[] = {NN_GEMM_AVX512, NN_GEMM_AVX2, NN_GEMM_PLAIN};
+    const int widths[] = {15, 16, 17, 40};
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        if (!nn_gemm_path_supported(paths[p])) continue;
+        nn_set_gemm_path(paths[p]);
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+            for (int pad = 0; pad <= 2; pad++)
+                for (int kw = 1; kw <= 4; kw++) {
+                    conv_case cc = {2, 2, 3 + pad, widths[wi], 3, 3, kw, 1, pad, true, true};
+                    if (cc.kh > cc.H + 2 * pad) cc.kh = cc.H + 2 * pad;
+                    compare_paths(&cc);
+                }
+    }
+    nn_set_gemm_path(NN_GEMM_AUTO);
+}
+
 /* ---- nn_conv2d_relu: one op for nn_relu(nn_conv2d(...)) ---------------------------------- */
 
 static nn_tensor *conv_relu_loss(nn_tensor **in, void *user) {
@@ -770,6 +792,7 @@ int main(void) {
         NN_TEST(test_chain_gradcheck),
         NN_TEST(test_fast_matches_reference_fixed),
         NN_TEST(test_fast_matches_reference_random),
+        NN_TEST(test_fast_im2col_on_each_gemm_path),
         NN_TEST(test_conv_relu_gradcheck),
         NN_TEST(test_conv_relu_maxpool_gradcheck),
         NN_TEST(test_conv_relu_matches_the_pair),

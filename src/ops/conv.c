@@ -23,7 +23,12 @@
  */
 #include "internal.h"
 #include "nn/ops/conv.h"
+#include "nn/ops/matmul.h"
 #include <stdio.h>
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <immintrin.h>
+#define CONV_X86 1
+#endif
 
 typedef struct conv_geom {
     int N, C, H, W;   /* input */
@@ -104,9 +109,58 @@ static void valid_range(int j, int s, int p, int W, int Wo, int *lo, int *hi) {
     if (*lo > *hi) *lo = *hi;
 }
 
+#ifdef CONV_X86
+/* im2col for stride 1 with AVX-512: each output row of a col row is Wo floats of one input
+ * row, shifted by off = j - pad, zero where the shift leaves the image. Sixteen columns at a
+ * time, a masked load takes exactly the lanes inside [lo, hi) (the masked-off lanes are not
+ * read, so the shift may point before the row), and a full store writes the 16: lanes past
+ * Wo spill into the next output row, which is written after this one and overwrites them.
+ * Only the matrix's very last row stores its tail masked (a masked store is several times
+ * slower than a full one on AMD's Zen 4). Two instructions per 16 floats where the plain
+ * loop calls memcpy for 14 or 28 floats and zeroes the edges one by one (im2col and its
+ * memcpy were a fifth of the CNN's step). The same floats as the plain loop. */
+__attribute__((target("avx512f"))) static void im2col_stride1_avx512(const conv_geom *g,
+                                                                     const float *x,
+                                                                     float *col) {
+    size_t P = (size_t)g->Ho * g->Wo;
+    const float *end = col + (size_t)g->C * g->kh * g->kw * P;
+    for (int c = 0; c < g->C; c++)
+        for (int i = 0; i < g->kh; i++)
+            for (int j = 0; j < g->kw; j++) {
+                float *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * P;
+                int lo, hi, off = j - g->pad;
+                valid_range(j, 1, g->pad, g->W, g->Wo, &lo, &hi);
+                for (int oh = 0; oh < g->Ho; oh++) {
+                    float *dst = row + (size_t)oh * g->Wo;
+                    int ih = oh - g->pad + i;
+                    bool inside = ih >= 0 && ih < g->H;
+                    const float *src = x + ((size_t)c * g->H + (inside ? ih : 0)) * g->W + off;
+                    for (int ow = 0; ow < g->Wo; ow += 16) {
+                        int n = g->Wo - ow < 16 ? g->Wo - ow : 16;
+                        __mmask16 all = (__mmask16)((1u << n) - 1u);
+                        /* lanes ow + l with lo <= ow + l < hi */
+                        int a = lo - ow < 0 ? 0 : lo - ow, b = hi - ow < n ? hi - ow : n;
+                        __mmask16 valid = !inside || b <= a ? 0
+                                          : (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
+                        __m512 v = _mm512_maskz_loadu_ps(valid, src + ow);
+                        if (dst + ow + 16 <= end) _mm512_storeu_ps(dst + ow, v);
+                        else _mm512_mask_storeu_ps(dst + ow, all, v);
+                    }
+                }
+            }
+}
+#endif
+
 /* col (R, P): row r = (c, i, j) holds, for every output pixel (oh, ow), the input pixel that
- * kernel entry (i, j) of channel c multiplies there (0 for padding).  x: one image (C, H, W). */
+ * kernel entry (i, j) of channel c multiplies there (0 for padding).  x: one image (C, H, W).
+ * Stride 1 on the AVX-512 GEMM path takes the vector version above. */
 static void im2col(const conv_geom *g, const float *restrict x, float *restrict col) {
+#ifdef CONV_X86
+    if (g->stride == 1 && nn_gemm_path_in_use() == NN_GEMM_AVX512) {
+        im2col_stride1_avx512(g, x, col);
+        return;
+    }
+#endif
     size_t P = (size_t)g->Ho * g->Wo;
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < g->kh; i++)
