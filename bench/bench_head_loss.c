@@ -5,7 +5,8 @@
  * x W + b (K = 128). Each is timed as nn_cross_entropy_loss of the logits (two ops) and as
  * nn_linear_cross_entropy (one op, chunk by chunk), forward and backward, the two alternating,
  * the best of --reps; and what the step took from the arena (nn_graph_bytes_used after
- * backward: the arena only grows within a step) says how much memory each needs. Usage: bench_head_loss [--reps N] [--seed S]
+ * backward: the arena only grows within a step) says how much memory each needs.
+ * Usage: bench_head_loss [--reps N] [--seed S]
  */
 #include <nn.h>
 #include <stdio.h>

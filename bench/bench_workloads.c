@@ -186,7 +186,7 @@ typedef struct seq_net {
 /* The next-token loss of inputs x against targets y. The GPT's head and cross-entropy are
  * one op (nn_gpt_loss, through nn_linear_cross_entropy), so its (B, T, V) logits are never
  * all held: as fast, a tenth of the head's memory (bench_head_loss). The char model's
- * wider head (K = 128) ran 10% slower that way on two threads, so it keeps the two ops, like
+ * wider head (K = 128) ran 10-16% slower that way on two threads, so it keeps the two ops, like
  * PyTorch's side for both. */
 static nn_tensor *seq_loss(const seq_net *n, const int *x, const int *y) {
     if (n->gpt) return nn_gpt_loss(n->gpt, x, y, SEQ_BATCH, SEQ_T);

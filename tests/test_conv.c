@@ -389,13 +389,16 @@ static void test_fast_im2col_on_each_gemm_path(void **state) {
     const nn_gemm_path paths[] = {NN_GEMM_AVX512, NN_GEMM_AVX2, NN_GEMM_PLAIN};
     const int widths[] = {15, 16, 17, 40};
     for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
-        if (!nn_gemm_path_supported(paths[p])) continue;
+        if (!nn_gemm_path_supported(paths[p])) {
+            print_message("  (the %s GEMM path does not run on this CPU: skipped)\n",
+                          nn_gemm_path_name(paths[p]));
+            continue;
+        }
         nn_set_gemm_path(paths[p]);
         for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
             for (int pad = 0; pad <= 2; pad++)
                 for (int kw = 1; kw <= 4; kw++) {
                     conv_case cc = {2, 2, 3 + pad, widths[wi], 3, 3, kw, 1, pad, true, true};
-                    if (cc.kh > cc.H + 2 * pad) cc.kh = cc.H + 2 * pad;
                     compare_paths(&cc);
                 }
     }

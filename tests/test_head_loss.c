@@ -21,15 +21,19 @@ static void assert_close(const float *got, const float *want, size_t n, float to
 }
 
 /* Loss and the three gradients, fused and not, for each case; the upstream gradient is 2.5
- * (the loss is scaled) and x also feeds a second term, so its gradient is added to, not set. */
+ * (the loss is scaled) and x also feeds a second term. Layouts 4-7 feed the op intermediates
+ * x * 1.5 and w * 0.5 instead of the leaves: the op is then the first to reach their
+ * gradients and writes them rather than adds to them (w's, for a w (K, N), turned round).
+ * Layouts 8-9 freeze w (no gradient wanted): x's and b's still match, w's stays zero. */
 static void test_matches_the_ops(void **state) {
     (void)state;
     /* rows, K, N; rows past 512 take several chunks, the last one short */
     const int cases[][3] = {{1, 3, 2}, {5, 7, 33}, {37, 16, 65}, {300, 20, 130}, {600, 9, 70}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-        for (int layout = 0; layout < 4; layout++) {
+        for (int layout = 0; layout < 10; layout++) {
             int M = cases[c][0], K = cases[c][1], N = cases[c][2];
             bool transpose_w = layout & 1, bias = layout & 2;
+            bool intermediate = layout >= 4 && layout < 8, frozen = layout >= 8;
             int *labels = malloc(sizeof(int) * M);
             for (int r = 0; r < M; r++) labels[r] = (r * 7 + 3) % N;
             float loss[2], *grads[2][3];
@@ -39,9 +43,12 @@ static void test_matches_the_ops(void **state) {
                 nn_tensor *w = nn_requires_grad(transpose_w ? nn_rand_uniform(-1, 1, NN_SHAPE(N, K))
                                                             : nn_rand_uniform(-1, 1, NN_SHAPE(K, N)));
                 nn_tensor *b = nn_requires_grad(nn_rand_uniform(-1, 1, NN_SHAPE(N)));
+                if (frozen) w->requires_grad = false;
                 nn_tensor *bb = bias ? b : NULL;
-                nn_tensor *l = fused ? nn_linear_cross_entropy(x, w, transpose_w, bb, labels)
-                                     : unfused(x, w, transpose_w, bb, labels);
+                nn_tensor *xi = intermediate ? nn_mul_scalar(x, 1.5f) : x;
+                nn_tensor *wi = intermediate ? nn_mul_scalar(w, 0.5f) : w;
+                nn_tensor *l = fused ? nn_linear_cross_entropy(xi, wi, transpose_w, bb, labels)
+                                     : unfused(xi, wi, transpose_w, bb, labels);
                 loss[fused] = nn_item(l);
                 nn_backward(nn_add(nn_mul_scalar(l, 2.5f), nn_mul_scalar(nn_sum(x), 0.1f)));
                 nn_tensor *t[3] = {x, w, b};
@@ -57,6 +64,8 @@ static void test_matches_the_ops(void **state) {
             const char *names[3] = {"dx", "dw", "db"};
             for (int k = 0; k < 3; k++) {
                 assert_close(grads[1][k], grads[0][k], sizes[k], 2e-5f, names[k]);
+                if (k == 1 && frozen)
+                    for (size_t i = 0; i < sizes[k]; i++) assert_true(grads[1][k][i] == 0.0f);
                 free(grads[0][k]);
                 free(grads[1][k]);
             }

@@ -16,7 +16,6 @@
 #include "nn/ops/shape.h"
 #include "nn/data/dataset.h"
 
-
 static bool has_inputs(const nn_dataset *ds) { return ds && (ds->X || ds->bytes) && ds->order; }
 
 /* The inputs' shape as text, "(N, 1, 28, 28)", for messages: for either kind. */

@@ -3,7 +3,7 @@
  * A language model's last step turns every position's vector x (K floats) into one score per
  * word of the vocabulary (N of them) and scores them against the next word:
  *   L = nn_cross_entropy_loss(nn_linear(x, W, b), labels)
- * For the chapter 5 GPT that is 2048 rows of 2502 logits: 20 MB written by the product, read
+ * For the benchmark GPT (bench/) that is 2048 rows of 2502 logits: 20 MB written by the product, read
  * by the loss, which writes 20 MB of saved exponentials; backward reads those and writes 20 MB
  * of logit gradients, which two more products and the bias sum read again. Each pass is
  * cheap arithmetic on memory far bigger than the caches, so the memory is what it costs.
@@ -17,15 +17,16 @@
  *   dx_c = dz W^T;  dW += x_c^T dz;  db += sum_r dz_r
  * The gradients are thus made in the forward pass, for an upstream gradient of 1; backward
  * only scales them by the loss's real upstream gradient (1 when it is the loss). Forward
- * keeps dx (M, K), dW and db: half a megabyte for the GPT, against the 60 MB above. The work
- * is the same products as the unfused ops; the logits are the same numbers (each element's
- * sum runs in the same order), so is the loss; the gradients agree up to rounding (dW's rows
- * are added in chunks). With the tied head of a GPT, W is the token table E (N, K) and the
+ * keeps dx (M, K), dW and db: about a megabyte for the GPT, against the 60 MB above. The work
+ * is the same products as the unfused ops. The logits are usually the same numbers (each
+ * element's sum runs in the same order, unless a chunk's smaller product takes another of the
+ * GEMM's paths), and so the loss; the gradients agree up to rounding (dW's rows are added in
+ * chunks). With the tied head of a GPT, W is the token table E (N, K) and the
  * products read it transposed, with no copy.
  *
  * What it buys (bench/bench_head_loss.c, 2048 rows, V = 2502, AVX-512, two threads): the
  * memory of head and loss 60 -> 6 MiB; the GPT's tied head (K = 64) as fast or a little
- * faster, the char model's (K = 128) about 10% slower. Each chunk's products pack W afresh
+ * faster, the char model's (K = 128) 10-16% slower. Each chunk's products pack W afresh
  * (the unfused ones pack it once), which costs about what the saved passes over memory gain,
  * the more so the wider K; chunks of 256 lost more to packing, larger ones keep more memory.
  * The GPT's benchmark step uses it (nn_gpt_loss): its peak memory 138 -> 87 MB. */

@@ -72,10 +72,12 @@ void nn_gpt_free(nn_gpt *gpt);   /* NULL is fine */
 
 /* ids (B, T) row-major, every id in 0 .. V-1, 1 <= T <= context -> logits (B, T, V). */
 nn_tensor *nn_gpt_forward(nn_gpt *gpt, const int *ids, int B, int T);
-/* The training loss for next tokens targets (B, T): the same number as
- * nn_cross_entropy_loss(nn_gpt_forward(gpt, ids, B, T), targets), with the head and the loss
- * as one op (nn_linear_cross_entropy), so the B x T x V logits are never all held: for the
- * chapter 5 model 20 MB less memory, three passes over it fewer. */
+/* The training loss for next tokens targets (B, T): the loss of
+ * nn_cross_entropy_loss(nn_gpt_forward(gpt, ids, B, T), targets), equal up to rounding, with
+ * the head and the loss as one op
+ * (nn_linear_cross_entropy), so the B x T x V logits are never all held: for the benchmark
+ * GPT (2048 positions, 2502 tokens) 20 MB less memory and three passes over it fewer. With
+ * grad mode on, forward already does backward's products: evaluate with grad mode off. */
 nn_tensor *nn_gpt_loss(nn_gpt *gpt, const int *ids, const int *targets, int B, int T);
 
 /* ---- generation with a KV cache (键值缓存) ------------------------------------------------

@@ -18,9 +18,9 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels);
  * without ever holding all the logits. x (..., K) has one row per position, labels one class
  * per row, b (N) or NULL. The rows go through in chunks; each chunk's logits give its loss
  * and, at once, its share of the gradients of x, w and b, so forward does the work of
- * backward too (and backward only scales it). The same loss, gradients equal up to rounding;
- * for a vocabulary of thousands it saves the three passes over B*T*N floats and their memory
- * (src/net/head_loss.c). */
+ * backward too (and backward only scales it); with grad mode off it only computes the loss.
+ * Loss and gradients equal the unfused ones up to rounding; for a vocabulary of thousands it
+ * saves the three passes over B*T*N floats and their memory (src/net/head_loss.c). */
 nn_tensor *nn_linear_cross_entropy(nn_tensor *x, nn_tensor *w, bool transpose_w, nn_tensor *b,
                                    const int *labels);
 /* Binary cross-entropy from logits and targets in [0, 1] (same shapes), averaged.
