@@ -353,6 +353,10 @@ static void test_fast_matches_reference_fixed(void **state) {
         {1, 2, 5, 5, 3, 5, 5, 1, 0, true, true},      /* kernel as big as the image */
         {1, 2, 3, 3, 3, 5, 5, 1, 1, true, true},      /* kernel bigger than the image */
         {2, 3, 10, 4, 13, 2, 4, 3, 2, true, false},   /* stride 3, padding 2, 13 kernels */
+        {1, 2, 1, 1, 3, 5, 5, 1, 2, true, true},      /* same width, image narrower than the */
+        {1, 2, 2, 2, 3, 5, 5, 1, 2, true, true},      /* kernel's reach: nothing to copy */
+        {2, 3, 1, 9, 4, 3, 7, 1, 3, true, true},      /* 3 x 7, rows and columns both shift */
+        {1, 2, 6, 5, 3, 5, 3, 1, 1, true, true},      /* 5 x 3 padding 1: Ho < H, Wo = W */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) compare_paths(&cases[i]);
 }
@@ -380,10 +384,10 @@ static void test_fast_matches_reference_random(void **state) {
     }
 }
 
-/* Stride 1 on the AVX-512 GEMM path builds its columns with the vector im2col (src/ops/
- * conv.c), every other path with the plain loops: both against the reference, on rows of
- * one to three vectors and a partial one (W 15, 16, 17, 40), padding 0 to 2, kernels 1 to 4
- * wide, so that the shifted loads reach past both ends of a row. */
+/* Stride 1: im2col copies whole runs when the output is as wide as the input (kw = 2 pad + 1)
+ * and goes row by row otherwise; both against the reference on rows of one to three vectors
+ * and a partial one (W 15, 16, 17, 40), padding 0 to 2, kernels 1 to 4 wide, on each GEMM
+ * path this CPU runs. */
 static void test_fast_im2col_on_each_gemm_path(void **state) {
     (void)state;
     const nn_gemm_path paths[] = {NN_GEMM_AVX512, NN_GEMM_AVX2, NN_GEMM_PLAIN};
