@@ -310,10 +310,10 @@ static inline bool nn_param_decays(const nn_model *m, int p) {
 #define PARALLEL_MIN_STREAM (1L << 15)
 
 /* true when every labels[0 .. rows) is a class index 0 .. classes-1; else an error for op
- * that names the first one out of range and `what` the classes come from ("logits (2, 4)"),
- * and false (src/net/loss.c). */
+ * that names the first one out of range and the tensor t the classes come from, as
+ * `name (shape)` ("logits (2, 4)"), and false (src/net/loss.c). */
 bool nn_labels_in_range(const char *op, const int *labels, int rows, int classes,
-                        const char *what);
+                        const char *name, const nn_tensor *t);
 
 /* sums[j] += the sum over the M rows of g (M, N) of column j, rows added in order (the same
  * bits on any number of threads): a bias's gradient (src/ops/matmul.c). */

@@ -3,9 +3,9 @@
  * A language model's last step turns every position's vector x (K floats) into one score per
  * word of the vocabulary (N of them) and scores them against the next word:
  *   L = nn_cross_entropy_loss(nn_linear(x, W, b), labels)
- * For the benchmark GPT (bench/) that is 2048 rows of 2502 logits: 20 MB written by the product, read
- * by the loss, which writes 20 MB of saved exponentials; backward reads those and writes 20 MB
- * of logit gradients, which two more products and the bias sum read again. Each pass is
+ * For the benchmark GPT (bench/) that is 2048 rows of 2502 logits: 20 MB written by the
+ * product, read by the loss, which writes 20 MB of saved exponentials; backward reads those
+ * and writes 20 MB of logit gradients, which two more products and the bias sum read again. Each pass is
  * cheap arithmetic on memory far bigger than the caches, so the memory is what it costs.
  *
  * Here the rows go through in chunks of CHUNK_ROWS. For each chunk: its logits (512 x 2502
@@ -126,9 +126,7 @@ nn_tensor *nn_linear_cross_entropy(nn_tensor *x, nn_tensor *w, bool transpose_w,
         return NULL;
     }
     int M = (int)(x->size / (size_t)K);
-    char what[sizeof(nn_shape_buf) + 8];
-    snprintf(what, sizeof what, "w %s", SHAPE(w));
-    if (!nn_labels_in_range(op, labels, M, N, what)) return NULL;
+    if (!nn_labels_in_range(op, labels, M, N, "w", w)) return NULL;
 
     nn_node *node;
     nn_tensor *out = nn_record_filled(op, head_loss_backward, 0, NULL, x, w, b, &node);

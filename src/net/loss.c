@@ -64,12 +64,12 @@ static void cross_entropy_backward(nn_node *n) {
 }
 
 bool nn_labels_in_range(const char *op, const int *labels, int rows, int classes,
-                        const char *what) {
+                        const char *name, const nn_tensor *t) {
     for (int r = 0; r < rows; r++)
         if (labels[r] < 0 || labels[r] >= classes) {
             nn_fail(op, "labels are class indices 0 .. C-1",
-                    "labels[%d] = %d is out of range for %s (C = %d)", r, labels[r], what,
-                    classes);
+                    "labels[%d] = %d is out of range for %s %s (C = %d)", r, labels[r], name,
+                    SHAPE(t), classes);
             return false;
         }
     return true;
@@ -85,9 +85,8 @@ nn_tensor *nn_cross_entropy_loss(nn_tensor *logits, const int *labels) {
         return NULL;
     }
     int cols = logits->shape[logits->ndim - 1], rows = (int)(logits->size / cols);
-    char what[sizeof(nn_shape_buf) + 8];
-    snprintf(what, sizeof what, "logits %s", SHAPE(logits));
-    if (!nn_labels_in_range("nn_cross_entropy_loss", labels, rows, cols, what)) return NULL;
+    if (!nn_labels_in_range("nn_cross_entropy_loss", labels, rows, cols, "logits", logits))
+        return NULL;
     nn_node *node;
     nn_tensor *out = nn_record("nn_cross_entropy_loss", cross_entropy_backward, 0, NULL, logits, NULL,
                                NULL, &node);
