@@ -177,13 +177,6 @@ typedef struct {
 
 static const gemm_start GEMM_ADD = {false, NULL};
 
-/* C's rows [0, mr) x columns [0, nr) (row stride ldc) set to the bias, or to zero. */
-static void start_tile(float *c, size_t ldc, int mr, int nr, const float *bias) {
-    for (int r = 0; r < mr; r++) {
-        if (bias) memcpy(c + (size_t)r * ldc, bias, (size_t)nr * sizeof(float));
-        else memset(c + (size_t)r * ldc, 0, (size_t)nr * sizeof(float));
-    }
-}
 
 /* The start row of a tile of a C set without a bias: NR zeros (NR is at most 32). */
 static const float tile_zeros[32];
@@ -323,12 +316,13 @@ static void gemm_reference(bool ta, bool tb, const float *A, const float *B, flo
             }
 }
 
-/* One product on the given path (an nn_gemm_path), exactly: no small-shape path, and
- * threads > 0 fixes the team size (0: decide by size). tests/test_gemm.c and
- * bench/bench_gemm.c call it directly; the library goes through gemm() below. */
 /* C set to the bias rows (or zeros) in one pass: for the paths that can only add. */
 static void start_all(float *C, int M, int N, gemm_start start) {
-    if (start.set) start_tile(C, (size_t)N, M, N, start.bias);
+    if (!start.set) return;
+    for (int r = 0; r < M; r++) {
+        if (start.bias) memcpy(C + (size_t)r * N, start.bias, (size_t)N * sizeof(float));
+        else memset(C + (size_t)r * N, 0, (size_t)N * sizeof(float));
+    }
 }
 
 static void gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
@@ -349,6 +343,9 @@ static void gemm_run(int path, bool ta, bool tb, const float *A, const float *B,
     gemm_packed(kr, a, b, C, M, N, K, threads, start);
 }
 
+/* One product on the given path (an nn_gemm_path), exactly: no small-shape path, and
+ * threads > 0 fixes the team size (0: decide by size). tests/test_gemm.c and
+ * bench/bench_gemm.c call it directly; the library goes through gemm() below. */
 void nn_gemm_run(int path, bool ta, bool tb, const float *A, const float *B, float *C, int M,
                  int N, int K, int threads) {
     if (M <= 0 || N <= 0 || K <= 0) return;

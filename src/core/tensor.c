@@ -240,25 +240,21 @@ size_t nn_find_nonfinite(const float *v, size_t n) {
     return first;
 }
 
-/* In runs of whole cache lines, one per thread. */
-enum { STREAM_RUN = 1 << 12 };
-void nn_copy_floats(float *dst, const float *src, size_t n) {
-    long runs = (long)((n + STREAM_RUN - 1) / STREAM_RUN);
+/* dst = src, or dst = 0 without a src: in runs of 4096 floats (16 KiB), handed out to the
+ * threads in order. */
+static void stream_runs(float *dst, const float *src, size_t n) {
+    enum { RUN = 1 << 12 };
+    long runs = (long)((n + RUN - 1) / RUN);
 #pragma omp parallel for schedule(static) if ((long)n > PARALLEL_MIN_STREAM)
     for (long r = 0; r < runs; r++) {
-        size_t lo = (size_t)r * STREAM_RUN, len = n - lo < STREAM_RUN ? n - lo : STREAM_RUN;
-        memcpy(dst + lo, src + lo, len * sizeof(float));
+        size_t lo = (size_t)r * RUN, len = n - lo < RUN ? n - lo : RUN;
+        if (src) memcpy(dst + lo, src + lo, len * sizeof(float));
+        else memset(dst + lo, 0, len * sizeof(float));
     }
 }
 
-void nn_zero_floats(float *dst, size_t n) {
-    long runs = (long)((n + STREAM_RUN - 1) / STREAM_RUN);
-#pragma omp parallel for schedule(static) if ((long)n > PARALLEL_MIN_STREAM)
-    for (long r = 0; r < runs; r++) {
-        size_t lo = (size_t)r * STREAM_RUN, len = n - lo < STREAM_RUN ? n - lo : STREAM_RUN;
-        memset(dst + lo, 0, len * sizeof(float));
-    }
-}
+void nn_copy_floats(float *dst, const float *src, size_t n) { stream_runs(dst, src, n); }
+void nn_zero_floats(float *dst, size_t n) { stream_runs(dst, NULL, n); }
 
 size_t nn_count_nonfinite(const float *v, size_t n) {
     size_t bad = 0;
