@@ -40,8 +40,9 @@ static void test_matches_the_ops(void **state) {
             for (int fused = 0; fused < 2; fused++) {
                 nn_seed(17);
                 nn_tensor *x = nn_requires_grad(nn_rand_uniform(-1, 1, NN_SHAPE(M, K)));
-                nn_tensor *w = nn_requires_grad(transpose_w ? nn_rand_uniform(-1, 1, NN_SHAPE(N, K))
-                                                            : nn_rand_uniform(-1, 1, NN_SHAPE(K, N)));
+                nn_tensor *w = nn_requires_grad(transpose_w
+                                                    ? nn_rand_uniform(-1, 1, NN_SHAPE(N, K))
+                                                    : nn_rand_uniform(-1, 1, NN_SHAPE(K, N)));
                 nn_tensor *b = nn_requires_grad(nn_rand_uniform(-1, 1, NN_SHAPE(N)));
                 if (frozen) w->requires_grad = false;
                 nn_tensor *bb = bias ? b : NULL;

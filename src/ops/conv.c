@@ -104,7 +104,6 @@ static void valid_range(int j, int s, int p, int W, int Wo, int *lo, int *hi) {
     if (*lo > *hi) *lo = *hi;
 }
 
-
 /* im2col for stride 1 when the output is as wide as the input (Wo = W: a k x k kernel with
  * padding (k - 1) / 2, like every convolution of chapter 3). Then a col row (c, i, j) is the
  * channel's plane itself, moved by di = i - pad rows and dj = j - pad columns:
@@ -126,10 +125,8 @@ static void im2col_same_width(const conv_geom *g, const float *restrict x,
                 const float *plane = x + (size_t)c * H * W;
                 int di = i - g->pad, dj = j - g->pad;
                 int lo = di < 0 ? -di : 0, hi = H - di < Ho ? H - di : Ho;   /* rows inside */
-                if (hi <= lo) {
-                    memset(row, 0, P * sizeof(float));
-                    continue;
-                }
+                if (lo > Ho) lo = Ho;
+                if (hi < lo) hi = lo;   /* none inside: all zeros, nothing to copy */
                 memset(row, 0, (size_t)lo * W * sizeof(float));
                 memset(row + (size_t)hi * W, 0, (size_t)(Ho - hi) * W * sizeof(float));
                 /* elements lo*W .. hi*W of the row read plane[k + di*W + dj]; the run may
@@ -138,7 +135,7 @@ static void im2col_same_width(const conv_geom *g, const float *restrict x,
                 long shift = (long)di * W + dj;
                 long from = first + shift < 0 ? -shift : first;
                 long to = last + shift > (long)H * W ? (long)H * W - shift : last;
-                if (to > from)   /* (an image narrower than the shift has nothing to copy) */
+                if (to > from)   /* (no rows inside, or an image narrower than the shift) */
                     memcpy(row + from, plane + from + shift, (size_t)(to - from) * sizeof(float));
                 int left = -dj < W ? -dj : W, right = W - dj > 0 ? W - dj : 0;
                 for (int oh = lo; oh < hi; oh++) {   /* the wrapped columns */
@@ -153,7 +150,7 @@ static void im2col_same_width(const conv_geom *g, const float *restrict x,
  * kernel entry (i, j) of channel c multiplies there (0 for padding).  x: one image (C, H, W).
  * Stride 1 with Wo = W takes the run-copying version above. */
 static void im2col(const conv_geom *g, const float *restrict x, float *restrict col) {
-    if (g->stride == 1 && g->Wo == g->W && 2 * g->pad == g->kw - 1) {
+    if (g->stride == 1 && g->Wo == g->W) {   /* with stride 1: kw = 2 pad + 1 */
         im2col_same_width(g, x, col);
         return;
     }
